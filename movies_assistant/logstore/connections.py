@@ -1,0 +1,89 @@
+"""How each database is connected to; the only place where SQLite and PostgreSQL differ."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class SQLiteConnections:
+    """A connection per use: SQLite connections must not cross threads, and opening one is cheap."""
+
+    name = "sqlite"
+    types = {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT"}
+    unavailable_errors = (sqlite3.OperationalError,)
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+    def sql(self, query: str) -> str:
+        return query
+
+    @contextmanager
+    def connect(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            with conn:  # commits, or rolls back on error
+                yield conn
+        finally:
+            conn.close()
+
+
+class PostgresConnections:
+    """A small thread-safe pool; a broken connection is dropped so the next use reconnects."""
+
+    name = "postgresql"
+    types = {"pk": "SERIAL PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "TEXT"}
+
+    def __init__(self, url: str, max_connections: int = 8):
+        import psycopg2
+        import psycopg2.pool
+
+        self._psycopg2 = psycopg2
+        self.unavailable_errors = (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.pool.PoolError)
+        self._url = url
+        self._max = max_connections
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        """Host and database only: the URL may hold a password."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self._url)
+        return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+    def sql(self, query: str) -> str:
+        return query.replace("?", "%s")
+
+    def _get_pool(self):
+        with self._lock:
+            if self._pool is None:
+                import psycopg2.pool
+
+                self._pool = psycopg2.pool.ThreadedConnectionPool(
+                    0, self._max, self._url, connect_timeout=5, application_name="movies_assistant"
+                )
+            return self._pool
+
+    @contextmanager
+    def connect(self):
+        pool = self._get_pool()
+        conn = pool.getconn()
+        broken = False
+        try:
+            with conn:  # commits, or rolls back on error
+                yield conn
+        except self.unavailable_errors:
+            broken = True
+            raise
+        finally:
+            pool.putconn(conn, close=broken or conn.closed != 0)

@@ -1,0 +1,45 @@
+"""Numbered schema migrations, shared by SQLite and PostgreSQL.
+
+Append new migrations; never edit or reorder applied ones. `{pk}`, `{ts}` and `{json}` are filled
+with each database's type names. Applied versions are recorded in `schema_migrations`.
+"""
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "conversations and feedback",
+        [
+            """CREATE TABLE conversations (
+                id TEXT PRIMARY KEY,
+                conversation_id TEXT NOT NULL,
+                turn INTEGER NOT NULL,
+                question TEXT NOT NULL,
+                answer TEXT NOT NULL,
+                model_used TEXT NOT NULL,
+                response_time DOUBLE PRECISION NOT NULL,
+                retrieval_time DOUBLE PRECISION NOT NULL DEFAULT 0,
+                prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                total_tokens INTEGER NOT NULL DEFAULT 0,
+                relevance TEXT NOT NULL DEFAULT 'UNJUDGED',
+                relevance_explanation TEXT NOT NULL DEFAULT '',
+                judge_model TEXT NOT NULL DEFAULT '',
+                eval_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                eval_completion_tokens INTEGER NOT NULL DEFAULT 0,
+                eval_total_tokens INTEGER NOT NULL DEFAULT 0,
+                sources {json} NOT NULL DEFAULT '[]',
+                timestamp {ts} NOT NULL
+            )""",
+            "CREATE INDEX conversations_conversation_id ON conversations (conversation_id, turn)",
+            "CREATE INDEX conversations_timestamp ON conversations (timestamp)",
+            """CREATE TABLE feedback (
+                id {pk},
+                conversation_id TEXT NOT NULL,
+                answer_id TEXT NOT NULL REFERENCES conversations (id),
+                feedback INTEGER NOT NULL CHECK (feedback IN (-1, 1)),
+                timestamp {ts} NOT NULL
+            )""",
+            "CREATE INDEX feedback_conversation_id ON feedback (conversation_id)",
+        ],
+    ),
+]

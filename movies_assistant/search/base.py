@@ -1,0 +1,119 @@
+"""The search-store protocol every backend implements, and the filter model they all share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Protocol
+
+from ..movies import Movie
+
+# Per-field boosts for the lexical query, shared by every backend so they rank alike.
+FIELD_BOOSTS = {
+    "title": 4.0,
+    "cast": 2.0,
+    "directors": 2.0,
+    "keywords": 1.5,
+    "overview": 1.0,
+    "genres": 1.0,
+    "tagline": 1.0,
+    "companies": 1.0,
+}
+
+
+class SearchUnavailable(RuntimeError):
+    """The index cannot be queried right now (missing, or its server is down)."""
+
+
+@dataclass
+class Filters:
+    """Structured constraints applied as real index filters (not post-filtering of top-k)."""
+
+    year_min: int | None = None
+    year_max: int | None = None
+    genres: list[str] = field(default_factory=list)  # every listed genre must match
+    language: str | None = None  # ISO-639-1 code
+    min_rating: float | None = None
+    min_votes: int | None = None
+    runtime_min: int | None = None
+    runtime_max: int | None = None
+    person: str | None = None  # in the cast or among the directors
+
+    def to_dict(self) -> dict:
+        """Only the filters that are set, as `/search` reports them."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+
+    def is_empty(self) -> bool:
+        return not self.to_dict()
+
+    def accepts(self, movie: Movie) -> bool:
+        """The filter semantics in plain Python: the contract tests hold every backend to it."""
+        year = movie.year
+        if self.year_min is not None and (year is None or year < self.year_min):
+            return False
+        if self.year_max is not None and (year is None or year > self.year_max):
+            return False
+        movie_genres = {g.lower() for g in movie.genres}
+        if any(g.lower() not in movie_genres for g in self.genres):
+            return False
+        if self.language and movie.original_language != self.language:
+            return False
+        if self.min_rating is not None and movie.vote_average < self.min_rating:
+            return False
+        if self.min_votes is not None and movie.vote_count < self.min_votes:
+            return False
+        if self.runtime_min is not None and movie.runtime < self.runtime_min:
+            return False
+        if self.runtime_max is not None and (movie.runtime == 0 or movie.runtime > self.runtime_max):
+            return False
+        if self.person:
+            wanted = normalize_name(self.person)
+            if wanted not in {normalize_name(n) for n in movie.cast + movie.directors}:
+                return False
+        return True
+
+
+@dataclass
+class Hit:
+    movie: Movie
+    score: float
+
+    def to_dict(self) -> dict:
+        return {**self.movie.to_dict(), "score": round(self.score, 4)}
+
+
+def normalize_name(name: str) -> str:
+    """Case- and accent-insensitive form of a person's name, used for person filters."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.lower().split())
+
+
+class SearchStore(Protocol):
+    """What the app needs from an index. Backends differ only behind this."""
+
+    def rebuild(self, chunks: Iterable[list[Movie]], progress=None) -> int:
+        """Replace the whole index with `chunks`, atomically: readers see the old index until done.
+
+        Returns the number of movies indexed; `progress(n)` is called after each chunk.
+        """
+
+    def upsert(self, movies: list[Movie]) -> None:
+        """Add or replace movies by id (idempotent)."""
+
+    def delete(self, ids: list[int]) -> None: ...
+
+    def search(self, text: str, filters: Filters | None = None, k: int = 10) -> list[Hit]:
+        """Best `k` movies for `text` among those `filters` accept; empty text ranks by popularity."""
+
+    def get(self, ids: list[int]) -> list[Movie]:
+        """Movies by id, in the order asked; unknown ids are left out."""
+
+    def known_people(self, names: list[str]) -> list[str]:
+        """Those of `names` that are a cast member or director of some indexed movie."""
+
+    def count(self) -> int: ...
+
+    def exists(self) -> bool:
+        """Whether an index has been built (count() may still be 0)."""

@@ -1,0 +1,53 @@
+"""The long-lived parts of one app instance, built once on first use and shared by requests."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from .config import Settings
+from .judge import Judge
+from .llm import ModelProvider, open_provider
+from .logstore import LogStore, open_log_store
+from .rag import Assistant
+from .search import SearchStore, open_store
+
+
+class Services:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    @cached_property
+    def store(self) -> SearchStore:
+        return open_store(self.settings)
+
+    @cached_property
+    def provider(self) -> ModelProvider:
+        return open_provider(self.settings)
+
+    @cached_property
+    def log_store(self) -> LogStore:
+        return open_log_store(self.settings)
+
+    @property
+    def log(self) -> LogStore:
+        """The log store, migrated before first use (retried on later calls if the database was down)."""
+        if not self._migrated:
+            with self._lock:
+                if not self._migrated:
+                    self.log_store.migrate()
+                    self._migrated = True
+        return self.log_store
+
+    @cached_property
+    def judge(self) -> Judge | None:
+        s = self.settings
+        if s.judge_provider == "none":
+            return None
+        return Judge(open_provider(s, s.judge_provider, s.judge_model or None), self.log_store)
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        return Assistant(self.store, self.provider, self.log, self.settings.top_k, self.judge)
