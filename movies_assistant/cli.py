@@ -1,4 +1,5 @@
-"""Commands registered on the app (`python -m movies_assistant --help`): ingest, init-db, serve, search, ask."""
+"""Commands registered on the app (`python -m movies_assistant --help`): ingest, init-db, serve, search, ask,
+evaluate."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from rich.console import Console
 
 from .logstore import LogStoreUnavailable
@@ -25,9 +27,11 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(search_command)
     app.cli.add_command(ask_command)
+    app.cli.add_command(evaluate_command)
 
 
 @click.command("ingest")
+@with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when an index already exists.")
 def ingest_command(data_path: Path | None, if_missing: bool) -> None:
@@ -51,6 +55,7 @@ def ingest_command(data_path: Path | None, if_missing: bool) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the log database schema (numbered migrations; never drops data)."""
     svc = _services()
@@ -63,6 +68,7 @@ def init_db_command() -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
@@ -88,6 +94,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
 
 @click.command("search")
+@with_appcontext
 @click.argument("query")
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -105,6 +112,7 @@ def search_command(query: str, k: int, as_json: bool) -> None:
 
 
 @click.command("ask")
+@with_appcontext
 @click.argument("question")
 @click.option("--conversation-id", default=None, help="Continue an earlier conversation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API would return.")
@@ -126,3 +134,33 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
     click.echo("\nSources: " + "; ".join(f"{s['title']} ({s['year']})" for s in answer.sources[:5]))
     click.echo(f"conversation {answer.conversation_id} · model {answer.model}", err=True)
     sys.stdout.flush()
+
+
+@click.command("evaluate")
+@with_appcontext
+@click.option("--ground-truth", "ground_truth", type=click.Path(path_type=Path), default=None,
+              help="CSV with id,question[,type] (default: data/ground-truth-retrieval.csv).")
+@click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def evaluate_command(ground_truth: Path | None, k: int, as_json: bool) -> None:
+    """Hit rate@k and MRR of the search index on a ground-truth file."""
+    from .config import DEFAULT_GROUND_TRUTH
+    from .evaluate import evaluate, load_ground_truth
+
+    path = ground_truth or DEFAULT_GROUND_TRUTH
+    try:
+        rows = load_ground_truth(path)
+        scores = evaluate(_services().store, rows, k=k)
+    except (OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot evaluate {path}: {exc}") from None
+    except SearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    result = {"ground_truth": str(path), "k": k, "backend": _services().settings.search_backend, **scores.to_dict()}
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{result['questions']} questions from {path} ({result['backend']} backend, k={k})")
+    click.echo(f"hit rate@{k}: {result['hit_rate']:.3f}   MRR: {result['mrr']:.3f}   "
+               f"search p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms")
+    for kind, sub in result.get("by_type", {}).items():
+        click.echo(f"  {kind:<16} n={sub['questions']:<5} hit rate {sub['hit_rate']:.3f}  MRR {sub['mrr']:.3f}")

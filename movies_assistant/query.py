@@ -100,7 +100,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "cast"
     elif re.search(r"\b(review|opinion|worth (it|watching)|reception|critics?|audience think)\b", low):
         intent = "review"
-    elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|story|what happens)\b", low):
+    elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"
     elif fact_field:
         intent = "fact"

@@ -32,6 +32,9 @@ def compose(request: AnswerRequest) -> str:
     if not movies:
         if u.person and u.intent == "filmography":
             return f"I couldn't find any films with {u.person} in the catalogue."
+        wanted = describe_filters(u.filters.to_dict())
+        if wanted:
+            return f"No film in the catalogue matches all of: {wanted}."
         return "I couldn't find a film in the catalogue that matches your question."
     render = {
         "fact": fact,
@@ -44,6 +47,23 @@ def compose(request: AnswerRequest) -> str:
         "review": review,
     }.get(u.intent, general)
     return render(request)
+
+
+def describe_filters(filters: dict) -> str:
+    """`{"year_min": 1990, "genres": ["Comedy"]}` -> "from 1990, genre Comedy"."""
+    words = {
+        "year_min": "from {}", "year_max": "until {}", "genres": "genre {}", "language": "in {}",
+        "min_rating": "rated at least {}", "min_votes": "at least {} votes", "runtime_min": "at least {} min",
+        "runtime_max": "at most {} min", "person": "with {}",
+    }
+    parts = []
+    for key, value in filters.items():
+        if key == "genres":
+            value = " and ".join(value)
+        elif key == "language":
+            value = LANGUAGE_NAMES.get(value, value)
+        parts.append(words[key].format(value))
+    return ", ".join(parts)
 
 
 def money(amount: int) -> str:
@@ -184,10 +204,8 @@ def comparison(request: AnswerRequest) -> str:
 
 def recommendation(request: AnswerRequest) -> str:
     films = request.movies[:LIST_SIZE]
-    wanted = request.understanding.filters.to_dict()
-    intro = "Here are some films you might enjoy"
-    if wanted:
-        intro += " (" + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in wanted.items()) + ")"
+    wanted = describe_filters(request.understanding.filters.to_dict())
+    intro = "Here are some films you might enjoy" + (f" ({wanted})" if wanted else "")
     return intro + ":\n" + "\n".join(f"- {card(m)}" for m in films)
 
 

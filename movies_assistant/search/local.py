@@ -12,18 +12,29 @@ import re
 import shutil
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Iterable
 
 import tantivy
 
 from ..movies import Movie
-from .base import FIELD_BOOSTS, Filters, Hit, SearchUnavailable, normalize_name
+from .base import (
+    EXACT_TITLE_BOOST,
+    FIELD_BOOSTS,
+    Filters,
+    Hit,
+    SearchUnavailable,
+    normalize_name,
+    normalize_title,
+    title_candidates,
+)
 
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 ANALYZER = "movie_en"
 WRITER_HEAP = 256 * 1024 * 1024
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+PRIOR_SCALE = 0.08  # at most a 5% boost: breaks ties between namesakes, never outranks a better match
 
 
 def _schema() -> tantivy.Schema:
@@ -31,7 +42,7 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
     for name in TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name=ANALYZER)
-    for name in ("genre_tags", "language", "people"):  # exact-match filter fields
+    for name in ("genre_tags", "language", "people", "title_key"):  # exact-match fields
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("vote_count", indexed=True, fast=True)
@@ -58,7 +69,7 @@ def popularity_prior(vote_count: int) -> float:
     """A mild boost for well-known films so namesakes separate; tantivy multiplies by log2(2 + prior)."""
     import math
 
-    return min(1.0, math.log10(1 + max(vote_count, 0)) / 4.0) * 0.8
+    return min(1.0, math.log10(1 + max(vote_count, 0)) / 4.0) * PRIOR_SCALE
 
 
 def _document(movie: Movie) -> tantivy.Document:
@@ -78,6 +89,7 @@ def _document(movie: Movie) -> tantivy.Document:
         for item in items:
             if item:
                 doc.add_text(name, item)
+    doc.add_text("title_key", normalize_title(movie.title))
     for genre in movie.genres:
         doc.add_text("genre_tags", genre.lower())
     if movie.original_language:
@@ -126,7 +138,7 @@ class LocalStore:
 
     # -- writing ---------------------------------------------------------
     def rebuild(self, chunks: Iterable[list[Movie]], progress=None) -> int:
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-v{SCHEMA_VERSION}"
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-v{SCHEMA_VERSION}"
         build = self.root / "builds" / name
         build.mkdir(parents=True)
         try:
@@ -186,7 +198,11 @@ class LocalStore:
         words = re.sub(r"[^\w]+", " ", text).strip()
         if words:
             query, _errors = index.parse_query_lenient(words, list(TEXT_FIELDS), field_boosts=FIELD_BOOSTS)
-            clauses.append((tantivy.Occur.Must, query))
+            exact_terms = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "title_key", key))
+                           for key in title_candidates(text)]  # a union of terms: ~6x faster than a term set
+            exact = tantivy.Query.const_score_query(tantivy.Query.boolean_query(exact_terms), EXACT_TITLE_BOOST)
+            text_query = tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, exact)])
+            clauses.append((tantivy.Occur.Must, text_query))
         if not clauses:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         query = tantivy.Query.boolean_query(clauses)

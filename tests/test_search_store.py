@@ -1,0 +1,146 @@
+"""The search-store contract. Every backend must pass this same suite (add it to BACKENDS)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from movies_assistant.ingest import ingest
+from movies_assistant.movies import Movie
+from movies_assistant.search import Filters, SearchUnavailable
+from movies_assistant.search.local import LocalStore
+
+from .conftest import SAMPLE
+
+BACKENDS = ["local"]
+
+
+def make_store(kind: str, tmp_path):
+    if kind == "local":
+        return LocalStore(tmp_path / "index")
+    raise ValueError(kind)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def store(request, tmp_path_factory):
+    """A backend holding the 1,000-movie sample (read-only tests)."""
+    s = make_store(request.param, tmp_path_factory.mktemp(request.param))
+    ingest(SAMPLE, s, Console(quiet=True))
+    return s
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_store(request, tmp_path):
+    return make_store(request.param, tmp_path)
+
+
+def titles(hits):
+    return [h.movie.title for h in hits]
+
+
+def test_count_and_exists(store):
+    assert store.exists() and store.count() == 1000
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("The Matrix", "The Matrix"),
+    ("Finding Nemo", "Finding Nemo"),
+    ("Who directed Inception?", "Inception"),
+    ("What is the budget of Avatar?", "Avatar"),
+    ("clownfish taken to a dentist's aquarium", "Finding Nemo"),
+])
+def test_finds_the_film_first(store, query, expected):
+    assert titles(store.search(query, k=5))[0] == expected
+
+
+def test_exact_title_beats_longer_titles(store):
+    assert titles(store.search("Alien", k=3))[0] == "Alien"
+
+
+def test_results_carry_records_and_scores(store):
+    hit = store.search("Star Wars", k=1)[0]
+    data = hit.to_dict()
+    for key in ("id", "title", "year", "genres", "original_language", "vote_average", "cast", "directors", "score"):
+        assert key in data
+    assert data["id"] == 11 and data["year"] == 1977 and data["directors"] == ["George Lucas"]
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(year_min=1990, year_max=1999),
+    Filters(genres=["Animation"]),
+    Filters(genres=["Comedy", "Romance"]),
+    Filters(language="fr"),
+    Filters(min_rating=8.0),
+    Filters(min_votes=5000),
+    Filters(runtime_max=90),
+    Filters(runtime_min=150),
+    Filters(person="Tom Hanks"),
+    Filters(year_min=2000, genres=["Science Fiction"], min_rating=7.0),
+])
+@pytest.mark.parametrize("text", ["", "love", "war"])
+def test_filters_are_index_filters(store, filters, text):
+    hits = store.search(text, filters, k=50)
+    assert all(filters.accepts(h.movie) for h in hits), [h.movie.label() for h in hits if not filters.accepts(h.movie)]
+    if not text:  # with no text every accepted movie is a candidate, so there must be some
+        assert hits
+
+
+def test_person_filter_ignores_case_and_accents(store):
+    exact = {h.movie.id for h in store.search("", Filters(person="Penélope Cruz"), k=100)}
+    plain = {h.movie.id for h in store.search("", Filters(person="penelope cruz"), k=100)}
+    assert exact and exact == plain
+
+
+def test_empty_text_ranks_by_popularity(store):
+    votes = [h.movie.vote_count for h in store.search("", Filters(genres=["Drama"]), k=20)]
+    assert votes == sorted(votes, reverse=True)
+
+
+def test_query_syntax_is_plain_text(store):
+    for nasty in ['title:"', "AND OR NOT", "(((", "a* ~2 ^3", "-", "'; DROP TABLE movies; --", "🎬"]:
+        store.search(nasty, k=3)  # must not raise
+
+
+def test_get_keeps_order_and_skips_unknown(store):
+    assert [m.id for m in store.get([12, 999999999, 11])] == [12, 11]
+    assert store.get([]) == []
+
+
+def test_known_people(store):
+    assert store.known_people(["Harrison Ford", "harrison ford", "Nobody Atall"]) == ["Harrison Ford", "harrison ford"]
+
+
+def test_upsert_is_idempotent_and_replaces(empty_store):
+    empty_store.rebuild([[Movie(id=1, title="First Title", genres=["Drama"])]])
+    empty_store.upsert([Movie(id=1, title="Second Title", genres=["Drama"]), Movie(id=2, title="Other")])
+    empty_store.upsert([Movie(id=1, title="Second Title", genres=["Drama"])])
+    assert empty_store.count() == 2
+    assert titles(empty_store.search("Second Title", k=5))[0] == "Second Title"
+    assert empty_store.search("First", k=5) == []
+    empty_store.delete([2])
+    assert empty_store.count() == 1 and empty_store.get([2]) == []
+
+
+def test_reingest_is_idempotent(empty_store):
+    for _ in range(2):
+        ingest(SAMPLE, empty_store, Console(quiet=True))
+    assert empty_store.count() == 1000
+
+
+def test_failed_rebuild_keeps_the_old_index_serving(empty_store):
+    ingest(SAMPLE, empty_store, Console(quiet=True))
+
+    def broken_chunks():
+        yield [Movie(id=5, title="Half Built")]
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        empty_store.rebuild(broken_chunks())
+    assert empty_store.count() == 1000
+    assert titles(empty_store.search("Finding Nemo", k=1)) == ["Finding Nemo"]
+
+
+def test_missing_index_is_unavailable(empty_store):
+    assert not empty_store.exists()
+    with pytest.raises(SearchUnavailable, match="ingest"):
+        empty_store.search("anything")
