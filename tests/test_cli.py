@@ -1,0 +1,278 @@
+"""The terminal clients against a real HTTP server, and the app's own commands.
+
+`cli.py` and `test.py` (repo root) talk HTTP to a werkzeug server started here in a thread, serving
+`create_app(settings)`; the composer answers, so no model is needed. The sample lacks Before Sunrise,
+so this module's `settings` point at an index of the sample plus that one movie from the corpus.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from flask.cli import ScriptInfo
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from werkzeug.serving import make_server
+
+from movies_assistant import TMDB_ATTRIBUTION
+from movies_assistant.__main__ import main
+from movies_assistant.client import Client
+from movies_assistant.config import DEFAULT_CORPUS, ROOT, Settings
+from movies_assistant.ingest import ingest
+from movies_assistant.search.local import LocalStore
+
+SAMPLE = ROOT / "data" / "movies-sample.csv"
+BEFORE_SUNRISE_ID = "76"
+DOWN = "cannot reach the Movies Assistant"
+DOWN_KEYS = "\x1bOB"  # arrow down, as a terminal sends it
+
+
+@pytest.fixture(scope="module")
+def before_sunrise_index(tmp_path_factory) -> Path:
+    """The 1,000-movie sample plus Before Sunrise (id 76), taken from the corpus."""
+    root = tmp_path_factory.mktemp("cli-index")
+    with gzip.open(DEFAULT_CORPUS, "rt", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        extra = next(row for row in reader if row[0] == BEFORE_SUNRISE_ID)
+    data = root / "movies.csv"
+    with open(SAMPLE, encoding="utf-8", newline="") as src, open(data, "w", encoding="utf-8", newline="") as dst:
+        rows = list(csv.reader(src))
+        assert rows[0] == header
+        csv.writer(dst).writerows(rows + [extra])
+    from rich.console import Console
+
+    ingest(data, LocalStore(root / "index"), Console(quiet=True))
+    return root / "index"
+
+
+@pytest.fixture
+def settings(before_sunrise_index, tmp_path) -> Settings:
+    """Overrides conftest's `settings`, so `app` and `runner` use the index above."""
+    return Settings(instance_dir=tmp_path, index_dir=before_sunrise_index, data_path=SAMPLE)
+
+
+@pytest.fixture
+def server(app):
+    """A real HTTP server for `app` on a free port; yields its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def log(app):
+    return app.extensions["movies_assistant"].log
+
+
+@pytest.fixture
+def unused_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def run_script(script: str, *args: str, env_url: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MOVIES_ASSISTANT_URL"}
+    if env_url:
+        env["MOVIES_ASSISTANT_URL"] = env_url
+    return subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=60)
+
+
+def load_cli():
+    """The root cli.py as a module (its name would clash with movies_assistant.cli as `cli`)."""
+    spec = importlib.util.spec_from_file_location("movies_assistant_root_cli", ROOT / "cli.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_ground_truth() -> list[str]:
+    with open(ROOT / "data" / "ground-truth-retrieval.csv", newline="", encoding="utf-8") as f:
+        return [row["question"] for row in csv.DictReader(f)]
+
+
+class RecordingClient(Client):
+    def __init__(self, url):
+        super().__init__(url)
+        self.answers: list[dict] = []
+
+    def ask(self, question, conversation_id=None):
+        answer = super().ask(question, conversation_id)
+        self.answers.append(answer)
+        return answer
+
+
+def drive(cli, client: Client, keys: str, **options) -> int:
+    """Run the interactive loop with `keys` as the keyboard and no terminal.
+
+    The keyboard is closed after `keys`, so a loop still waiting for input ends (EOF) instead of hanging.
+    """
+    with create_pipe_input() as keyboard:
+        keyboard.send_text(keys)
+        keyboard.close()
+        return cli.interactive(client, input=keyboard, output=DummyOutput(), **options)
+
+
+# -- cli.py --question (non-interactive) ------------------------------------------------------
+
+def test_question_with_feedback(server, log):
+    result = run_script("cli.py", "--url", server, "--question", "Before Sunrise actors", "--feedback", "1")
+    assert result.returncode == 0, result.stderr
+    assert "Ethan Hawke" in result.stdout and "Julie Delpy" in result.stdout
+    assert "Before Sunrise (1995)" in result.stdout  # the sources
+    assert "Traceback" not in result.stderr
+    conversation_id = result.stderr.split("conversation ")[1].split()[0]
+    assert log.feedback_for(conversation_id) == [1]
+
+
+def test_question_json_uses_env_url(server, log):
+    result = run_script("cli.py", "--question", "Before Sunrise actors", "--feedback", "-1", "--json",
+                        env_url=server)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["sources"][0]["title"] == "Before Sunrise"
+    assert answer["feedback"]["feedback"] == -1
+    assert log.feedback_for(answer["conversation_id"]) == [-1]
+
+
+def test_question_shows_server_error(server):
+    result = run_script("cli.py", "--url", server, "--question", "Who directed it?",
+                        "--conversation-id", "00000000-0000-0000-0000-000000000000")
+    assert result.returncode == 1
+    assert "HTTP 404" in result.stderr and "unknown conversation_id" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- the interactive loop ---------------------------------------------------------------------
+
+def test_interactive_follow_up_and_feedback(server, log, capsys):
+    cli, client = load_cli(), RecordingClient(server)
+    keys = (
+        "Before Sunrise actors\r"
+        + DOWN_KEYS + "\r"  # feedback: -1
+        + "Who directed it?\r"
+        + DOWN_KEYS * 2 + "\r"  # feedback: skip
+        + "exit\r"
+    )
+    assert drive(cli, client, keys) == 0
+    out = capsys.readouterr().out
+    assert TMDB_ATTRIBUTION in out and out.count(TMDB_ATTRIBUTION) == 1
+    assert "Ethan Hawke" in out and "Richard Linklater" in out
+    first, second = client.answers
+    assert first["conversation_id"] == second["conversation_id"]
+    assert len(log.history(first["conversation_id"])) == 2
+    assert log.feedback_for(first["conversation_id"]) == [-1]
+    assert "Bye." in out
+
+
+def test_interactive_new_conversation(server, log, capsys):
+    cli, client = load_cli(), RecordingClient(server)
+    keys = "Before Sunrise actors\r" + DOWN_KEYS * 2 + "\r" + "new\r" + "Before Sunrise director\r" + "\r" + "exit\r"
+    assert drive(cli, client, keys) == 0
+    first, second = client.answers
+    assert first["conversation_id"] != second["conversation_id"]
+    assert log.feedback_for(first["conversation_id"]) == []
+    assert log.feedback_for(second["conversation_id"]) == [1]
+    assert "Started a new conversation." in capsys.readouterr().out
+
+
+def test_interactive_random_prefills_a_ground_truth_question(server, capsys):
+    cli, client = load_cli(), RecordingClient(server)
+    assert drive(cli, client, "\r" + DOWN_KEYS * 2 + "\r" + "\x03", use_random=True) == 0  # Enter, skip, Ctrl-C
+    questions = set(load_ground_truth())
+    assert [a["question"] for a in client.answers][0] in questions
+
+
+def test_interactive_keeps_going_when_server_is_down(unused_url, capsys):
+    cli = load_cli()
+    assert drive(cli, Client(unused_url), "Before Sunrise actors\rexit\r") == 0
+    out = capsys.readouterr().out
+    assert f"{DOWN} at {unused_url}; start it with `make run`" in out
+    assert "Bye." in out
+
+
+@pytest.mark.parametrize("key", ["\x03", "\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_interactive_ctrl_c_and_ctrl_d_quit(server, key, capsys):
+    cli, client = load_cli(), RecordingClient(server)
+    assert drive(cli, client, key + "Before Sunrise actors\r") == 0
+    assert client.answers == []  # quit at the first key, before asking
+    assert "Bye." in capsys.readouterr().out
+
+
+# -- test.py ----------------------------------------------------------------------------------
+
+def test_test_script_asks_a_ground_truth_question(server, log):
+    result = run_script("test.py", "--url", server)
+    assert result.returncode == 0, result.stderr
+    question = result.stdout.split("Question: ")[1].splitlines()[0]
+    assert question in load_ground_truth()
+    assert "Answer: " in result.stdout and "Sources:" in result.stdout
+    assert log.count_answers() == 1
+
+
+# -- server down ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("script, args", [("cli.py", ["--question", "Before Sunrise actors"]), ("test.py", [])])
+def test_server_down(script, args, unused_url):
+    result = run_script(script, "--url", unused_url, *args)
+    assert result.returncode == 1
+    assert f"{DOWN} at {unused_url}; start it with `make run`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- the app's own commands (python -m movies_assistant ...) ----------------------------------
+# Invoked through the real entry point group (a FlaskGroup, which pushes the app context) for the
+# `app` under test. `runner.invoke(args=...)` alone uses the bare `app.cli` group, where these
+# commands fail with "Working outside of application context" (they are not `with_appcontext`).
+
+def command(runner, app, *args: str):
+    return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_search_command(runner, app):
+    result = command(runner, app, "search", "Before Sunrise")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(" 1. Before Sunrise (1995)")
+
+
+def test_ask_command_json(runner, app, log):
+    result = command(runner, app, "ask", "Before Sunrise actors", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["sources"][0] == {"id": 76, "title": "Before Sunrise", "year": 1995}
+    assert "Ethan Hawke" in answer["answer"]
+    assert len(log.history(answer["conversation_id"])) == 1
+
+
+def test_ask_command_unknown_conversation(runner, app):
+    result = command(runner, app, "ask", "Who directed it?", "--conversation-id", "00000000-0000-0000-0000-000000000000")
+    assert result.exit_code != 0
+    assert "unknown conversation id 00000000-0000-0000-0000-000000000000" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_ingest_command_missing_column(runner, app, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,genres,overview\n1,Drama,A film without a title column\n", encoding="utf-8")
+    result = command(runner, app, "ingest", "--data", str(bad))
+    assert result.exit_code != 0
+    assert "missing column(s) title" in result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert command(runner, app, "search", "Before Sunrise", "-k", "1").stdout.startswith(" 1. Before Sunrise")
