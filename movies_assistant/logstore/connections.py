@@ -13,6 +13,9 @@ class SQLiteConnections:
 
     name = "sqlite"
     types = {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT"}
+    # First statement of each migration transaction: makes the DDL transactional (Python's sqlite3
+    # would otherwise run CREATE TABLE outside any transaction) and serialises concurrent migrators.
+    migration_lock = "BEGIN IMMEDIATE"
     unavailable_errors = (sqlite3.OperationalError,)
 
     def __init__(self, path: Path):
@@ -42,6 +45,8 @@ class PostgresConnections:
 
     name = "postgresql"
     types = {"pk": "SERIAL PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "TEXT"}
+    # Held until the migration transaction ends: concurrent migrators (app processes) take turns.
+    migration_lock = "SELECT pg_advisory_xact_lock(4242004242)"
 
     def __init__(self, url: str, max_connections: int = 8):
         import psycopg2
@@ -55,11 +60,14 @@ class PostgresConnections:
         self._lock = threading.Lock()
 
     def describe(self) -> str:
-        """Host and database only: the URL may hold a password."""
-        from urllib.parse import urlsplit
+        """Host and database only: the URL (or libpq "key=value" string) may hold a password."""
+        from psycopg2.extensions import parse_dsn
 
-        parts = urlsplit(self._url)
-        return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
+        try:
+            dsn = parse_dsn(self._url)
+        except self._psycopg2.ProgrammingError:
+            return "postgresql://(unparsable DATABASE_URL)"
+        return f"postgresql://{dsn.get('host', 'localhost')}:{dsn.get('port', 5432)}/{dsn.get('dbname', '')}"
 
     def sql(self, query: str) -> str:
         return query.replace("?", "%s")

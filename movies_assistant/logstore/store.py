@@ -71,23 +71,29 @@ class LogStore:
 
     # -- schema ----------------------------------------------------------
     def migrate(self) -> list[int]:
-        """Apply the migrations not applied yet, each in one transaction; returns their numbers."""
+        """Apply the migrations not applied yet, each in one transaction; returns their numbers.
+
+        Each transaction first takes the database's migration lock and then checks whether the
+        migration is still to do, so processes migrating the same database at once apply it once.
+        """
         types = self.connections.types
+        lock = self.connections.migration_lock
         applied_now = []
         try:
             with self.connections.connect() as conn:
                 cur = conn.cursor()
+                cur.execute(lock)
                 cur.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     f"(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {types['ts']} NOT NULL)"
                 )
-                cur.execute("SELECT version FROM schema_migrations")
-                done = {row[0] for row in cur.fetchall()}
             for version, name, statements in MIGRATIONS:
-                if version in done:
-                    continue
                 with self.connections.connect() as conn:
                     cur = conn.cursor()
+                    cur.execute(lock)
+                    cur.execute(self.connections.sql("SELECT 1 FROM schema_migrations WHERE version = ?"), (version,))
+                    if cur.fetchone():
+                        continue
                     for statement in statements:
                         cur.execute(statement.format(**types))
                     cur.execute(
