@@ -58,11 +58,19 @@ def sample_store(sample_index) -> LocalStore:
     return LocalStore(sample_index)
 
 
+def skip_or_fail(reason: str, flag: str) -> None:
+    """Skip a test whose server is missing, unless CI set `flag`=1 to make it mandatory."""
+    if not reason:
+        return
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{flag}=1 but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     """TEST_POSTGRES_URL, reachable; skipped with a reason otherwise, or failed when REQUIRE_POSTGRES=1."""
     url = os.environ.get("TEST_POSTGRES_URL", "")
-    required = os.environ.get("REQUIRE_POSTGRES") == "1"
     reason = ""
     if not url:
         reason = "TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/postgres)"
@@ -73,10 +81,7 @@ def postgres_admin_url() -> str:
             psycopg2.connect(url, connect_timeout=3).close()
         except psycopg2.OperationalError as exc:
             reason = f"PostgreSQL at TEST_POSTGRES_URL is not reachable: {str(exc).strip()}"
-    if reason:
-        if required:
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
-        pytest.skip(reason)
+    skip_or_fail(reason, "REQUIRE_POSTGRES")
     return url
 
 
@@ -96,3 +101,39 @@ def postgres_url(postgres_admin_url) -> str:
     yield urlunsplit(parts._replace(path=f"/{name}"))
     admin.cursor().execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     admin.close()
+
+
+@pytest.fixture(scope="session")
+def elastic_url() -> str:
+    """TEST_ELASTIC_URL, reachable; skipped with a reason otherwise, or failed when REQUIRE_ELASTICSEARCH=1.
+
+    scripts/test-elasticsearch.sh starts a suitable node: export TEST_ELASTIC_URL="$(scripts/test-elasticsearch.sh start)".
+    """
+    import base64
+    import json
+    import urllib.error
+    import urllib.request
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    url = os.environ.get("TEST_ELASTIC_URL", "")
+    reason = ""
+    if not url:
+        reason = "TEST_ELASTIC_URL is not set (e.g. http://127.0.0.1:9259 from scripts/test-elasticsearch.sh start)"
+    elif not urlsplit(url).hostname:
+        reason = f"TEST_ELASTIC_URL is not an http(s) URL with a host: {url!r}"
+    else:
+        parts = urlsplit(url)
+        plain = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+        request = urllib.request.Request(plain.rstrip("/") + "/_cluster/health")
+        if parts.username:
+            token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                status = json.load(response).get("status")
+            if status not in ("green", "yellow"):
+                reason = f"Elasticsearch at TEST_ELASTIC_URL is not ready (cluster status {status!r})"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = f"Elasticsearch at TEST_ELASTIC_URL ({plain}) is not reachable: {exc}"
+    skip_or_fail(reason, "REQUIRE_ELASTICSEARCH")
+    return url

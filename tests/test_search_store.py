@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rich.console import Console
 
@@ -12,26 +14,41 @@ from movies_assistant.search.local import LocalStore
 
 from .conftest import SAMPLE
 
-BACKENDS = ["local"]
+BACKENDS = ["local", "elasticsearch"]
 
 
-def make_store(kind: str, tmp_path):
+def make_store(kind: str, tmp_path, request):
+    """A new, empty store of `kind`; Elasticsearch ones get a unique index name, dropped after use.
+
+    Elasticsearch needs TEST_ELASTIC_URL (see the `elastic_url` fixture): skipped without it.
+    """
     if kind == "local":
         return LocalStore(tmp_path / "index")
+    if kind == "elasticsearch":
+        from movies_assistant.search.elastic import ElasticStore
+
+        store = ElasticStore(request.getfixturevalue("elastic_url"), f"ma-test-{uuid.uuid4().hex[:12]}")
+
+        def drop():
+            store.drop()
+            store.close()
+
+        request.addfinalizer(drop)
+        return store
     raise ValueError(kind)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def store(request, tmp_path_factory):
     """A backend holding the 1,000-movie sample (read-only tests)."""
-    s = make_store(request.param, tmp_path_factory.mktemp(request.param))
+    s = make_store(request.param, tmp_path_factory.mktemp(request.param), request)
     ingest(SAMPLE, s, Console(quiet=True))
     return s
 
 
 @pytest.fixture(params=BACKENDS)
 def empty_store(request, tmp_path):
-    return make_store(request.param, tmp_path)
+    return make_store(request.param, tmp_path, request)
 
 
 def titles(hits):

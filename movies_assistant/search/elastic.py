@@ -1,0 +1,428 @@
+"""Elasticsearch search backend: one versioned index per build, served through an alias.
+
+`rebuild` loads a new index `<index_name>-<timestamp>-<random>` and then moves the alias
+`<index_name>` to it in one `update_aliases` call, so readers see the old index until the new one
+is complete and verified; a failed build is deleted and the alias stays where it was.
+
+Ranking follows the local (tantivy) backend: the same per-field boosts (FIELD_BOOSTS), the same
+constant exact-title boost, the same mild popularity prior (a multiplier), and the filters of
+`Filters.accepts` as real index filters. With no text, films rank by vote count.
+
+Elasticsearch 8 everywhere (client, compose image and the CI node): Maven Central publishes the
+test distribution only up to 8.19, and a client speaks to servers of its own major version.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, UnsupportedProductError
+from elasticsearch.helpers import streaming_bulk
+
+from ..movies import Movie
+from .base import (
+    EXACT_TITLE_BOOST,
+    FIELD_BOOSTS,
+    Filters,
+    Hit,
+    SearchUnavailable,
+    normalize_name,
+    normalize_title,
+    title_candidates,
+)
+
+log = logging.getLogger(__name__)
+
+PRIOR_SCALE = 0.08  # as in local.py: at most a 5% boost that separates namesakes
+MAPPING_VERSION = "1"  # bump when the mapping changes (stored in the index's _meta)
+BULK_CHUNK_DOCS = 1000
+BULK_CHUNK_BYTES = 10 * 1024 * 1024
+BULK_RETRY_STATUS = (429, 500, 502, 503, 504)
+
+TEXT = {"type": "text", "analyzer": "english"}
+KEYWORD = {"type": "keyword", "ignore_above": 512}
+MAPPINGS: dict[str, Any] = {
+    "dynamic": False,  # unknown record fields stay in _source, unindexed
+    "_meta": {"app": "movies-assistant", "mapping_version": MAPPING_VERSION},
+    "properties": {
+        "id": {"type": "long"},
+        # the lexical fields of FIELD_BOOSTS (english analyzer), with keyword subfields
+        "title": {**TEXT, "fields": {"keyword": KEYWORD}},
+        "overview": TEXT,
+        "tagline": TEXT,
+        "keywords": {**TEXT, "fields": {"keyword": KEYWORD}},
+        "cast": {**TEXT, "fields": {"keyword": KEYWORD}},
+        "directors": {**TEXT, "fields": {"keyword": KEYWORD}},
+        "genres": {**TEXT, "fields": {"keyword": KEYWORD}},
+        "production_companies": {**KEYWORD, "copy_to": "companies"},
+        "companies": TEXT,
+        # exact-match fields for filters and the exact-title boost
+        "original_language": KEYWORD,
+        "genre_tags": KEYWORD,  # lowercase genres
+        "people": KEYWORD,  # cast + directors, normalize_name()d (case and accents ignored)
+        "title_key": KEYWORD,  # normalize_title(title)
+        "status": KEYWORD,
+        # numbers and dates
+        "year": {"type": "integer"},
+        "vote_count": {"type": "integer"},
+        "runtime": {"type": "integer"},
+        "vote_average": {"type": "double"},  # double: filters compare exactly as Filters.accepts does
+        "popularity": {"type": "double"},
+        "budget": {"type": "long"},
+        "revenue": {"type": "long"},
+        "release_date": {"type": "date", "format": "strict_date"},  # absent when unknown
+        "prior": {"type": "float"},  # score multiplier, see popularity_prior()
+    },
+}
+
+
+def popularity_prior(vote_count: int) -> float:
+    """The score multiplier of local.py's prior: log2(2 + prior), prior <= PRIOR_SCALE."""
+    prior = min(1.0, math.log10(1 + max(vote_count, 0)) / 4.0) * PRIOR_SCALE
+    return math.log2(2.0 + prior)
+
+
+def document(movie: Movie) -> dict:
+    """The indexed document: the full record plus the derived exact-match fields."""
+    doc = movie.to_dict()
+    if not doc["release_date"]:
+        del doc["release_date"]  # a date field cannot hold ""; Movie.from_dict restores the default
+    doc["title_key"] = normalize_title(movie.title)
+    doc["genre_tags"] = [g.lower() for g in movie.genres]
+    doc["people"] = sorted({normalize_name(p) for p in movie.cast + movie.directors if p.strip()})
+    doc["prior"] = popularity_prior(movie.vote_count)
+    return doc
+
+
+def movie_from_source(source: dict) -> Movie:
+    return Movie.from_dict(source)
+
+
+def filter_clauses(f: Filters) -> list[dict]:
+    """`Filters` as Elasticsearch filter clauses, with the semantics of `Filters.accepts`."""
+    clauses: list[dict] = []
+    if f.year_min is not None or f.year_max is not None:
+        bounds = {}
+        if f.year_min is not None:
+            bounds["gte"] = int(f.year_min)
+        if f.year_max is not None:
+            bounds["lte"] = int(f.year_max)
+        clauses.append({"range": {"year": bounds}})  # an unknown year has no value: excluded
+    for genre in f.genres:
+        clauses.append({"term": {"genre_tags": genre.lower()}})
+    if f.language:
+        clauses.append({"term": {"original_language": f.language}})
+    if f.min_rating is not None:
+        clauses.append({"range": {"vote_average": {"gte": float(f.min_rating)}}})
+    if f.min_votes is not None:
+        clauses.append({"range": {"vote_count": {"gte": int(f.min_votes)}}})
+    if f.runtime_min is not None:
+        clauses.append({"range": {"runtime": {"gte": int(f.runtime_min)}}})
+    if f.runtime_max is not None:  # an unknown runtime (0) is excluded by a maximum
+        clauses.append({"range": {"runtime": {"gte": 1, "lte": int(f.runtime_max)}}})
+    if f.person:
+        clauses.append({"term": {"people": normalize_name(f.person)}})
+    return clauses
+
+
+# cross_fields treats the boosted fields as one big field (term-centric, blended IDF). On
+# data/ground-truth-retrieval.csv over the 18k corpus it scores hit rate 0.948 / MRR 0.905, against
+# 0.926 / 0.861 for best_fields and 0.914 / 0.854 for most_fields (alike on the even and odd halves).
+MULTI_MATCH_TYPE = "cross_fields"
+
+
+def text_query(text: str) -> dict:
+    """The lexical part: BM25 over the FIELD_BOOSTS fields with their boosts, plus the exact-title boost."""
+    fields = [f"{name}^{boost:g}" for name, boost in FIELD_BOOSTS.items()]
+    should: list[dict] = [{"multi_match": {"query": text, "fields": fields, "type": MULTI_MATCH_TYPE}}]
+    candidates = title_candidates(text)
+    if candidates:
+        should.append({"constant_score": {"filter": {"terms": {"title_key": candidates}}, "boost": EXACT_TITLE_BOOST}})
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def safe_url(url: str) -> str:
+    """`url` without user name or password, for messages."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "<invalid URL>"
+
+
+class ElasticStore:
+    """Elasticsearch-backed `SearchStore`; safe to share between threads (one client per store)."""
+
+    def __init__(self, url: str, index_name: str, *, request_timeout: float = 10.0, search_timeout: float = 5.0,
+                 max_retries: int = 2, bulk_timeout: float = 120.0, bulk_retries: int = 5,
+                 bulk_initial_backoff: float = 1.0):
+        self.url = url
+        self.alias = index_name
+        self.shown_url = safe_url(url)
+        self._secret = urlsplit(url).password or ""
+        self.bulk_timeout = bulk_timeout
+        self.bulk_retries = bulk_retries
+        self.bulk_initial_backoff = bulk_initial_backoff
+        self._es = Elasticsearch(
+            url,
+            request_timeout=request_timeout,
+            max_retries=max_retries,
+            retry_on_timeout=True,
+            retry_on_status=(502, 503, 504),
+        )
+        # reads answer web requests: shorter timeout, fewer retries (bounded time when ES hangs)
+        self._read = self._es.options(request_timeout=search_timeout, max_retries=1, retry_on_timeout=True)
+
+    def close(self) -> None:
+        self._es.close()
+
+    # -- plumbing --------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn "the server is down or the index is missing" into SearchUnavailable."""
+        try:
+            yield
+        except UnsupportedProductError:
+            raise SearchUnavailable(f"the server at {self.shown_url} did not answer as Elasticsearch") from None
+        except NotFoundError as exc:
+            if _error_type(exc) == "index_not_found_exception":
+                raise SearchUnavailable(self._missing_message()) from None
+            raise
+        except ApiError as exc:
+            if exc.meta.status in (401, 403):
+                raise SearchUnavailable(
+                    f"Elasticsearch at {self.shown_url} refused to {action}: HTTP {exc.meta.status} "
+                    f"{_error_type(exc) or ''} (check the credentials in ELASTIC_URL)"
+                ) from None
+            if exc.meta.status >= 500 or exc.meta.status == 429:
+                raise SearchUnavailable(
+                    f"Elasticsearch at {self.shown_url} could not {action}: HTTP {exc.meta.status} "
+                    f"{_error_type(exc) or ''}".rstrip()
+                ) from None
+            raise
+        except TransportError as exc:  # connection refused, timeout, TLS, DNS, ...
+            reason = self._scrub(str(exc.message if hasattr(exc, "message") else exc))[:200]
+            raise SearchUnavailable(
+                f"Elasticsearch at {self.shown_url} is unreachable ({type(exc).__name__}: {reason})"
+            ) from None
+
+    def _missing_message(self) -> str:
+        return (f"no search index {self.alias!r} in Elasticsearch at {self.shown_url}; "
+                "build it with `python -m movies_assistant ingest`")
+
+    def _alias_indices(self) -> list[str]:
+        """The concrete indices behind the alias (empty when there is no alias)."""
+        try:
+            return sorted(self._read.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+    # -- writing ---------------------------------------------------------
+    def rebuild(self, chunks: Iterable[list[Movie]], progress=None) -> int:
+        stamp = time.strftime("%Y%m%dt%H%M%S", time.gmtime())
+        name = f"{self.alias}-{stamp}-{uuid.uuid4().hex[:8]}"
+        es = self._es
+        with self._guard("create an index"):
+            es.indices.create(index=name, settings={
+                "number_of_shards": 1, "number_of_replicas": 0, "auto_expand_replicas": False,
+                "refresh_interval": "-1",
+            }, mappings=MAPPINGS)
+        try:
+            with self._guard("build the index"):
+                sent, created = self._load(name, chunks, progress)
+                es.indices.put_settings(index=name, settings={"index": {
+                    "refresh_interval": "1s", "auto_expand_replicas": "0-1",
+                }})
+                es.indices.refresh(index=name)
+                indexed = es.count(index=name)["count"]
+                if indexed != created:  # created = movies sent less repeated ids
+                    raise RuntimeError(f"index {name} holds {indexed} movies, expected {created} (sent {sent})")
+                es.cluster.health(index=name, wait_for_status="yellow", timeout="60s")
+                self._switch_alias(name)
+        except BaseException:
+            try:
+                self._es.options(ignore_status=404, request_timeout=30).indices.delete(index=name)
+            except Exception as exc:  # the failure that got us here matters more
+                log.warning("could not delete the half-built index %s: %s", name, self._scrub(str(exc)))
+            raise
+        self._delete_old_builds(keep=name)
+        return sent
+
+    def _load(self, name: str, chunks: Iterable[list[Movie]], progress) -> tuple[int, int]:
+        """Bulk-load every chunk into `name`; raises when any document fails after retries."""
+        es = self._es.options(request_timeout=self.bulk_timeout)
+        sent = created = 0
+        failed: list[str] = []
+        failures = 0
+        for chunk in chunks:
+            actions = ({"_op_type": "index", "_index": name, "_id": str(m.id), "_source": document(m)}
+                       for m in chunk)
+            for ok, item in streaming_bulk(
+                es, actions, chunk_size=BULK_CHUNK_DOCS, max_chunk_bytes=BULK_CHUNK_BYTES,
+                raise_on_error=False, raise_on_exception=True, max_retries=self.bulk_retries,
+                initial_backoff=self.bulk_initial_backoff, max_backoff=30, retry_on_status=BULK_RETRY_STATUS,
+            ):
+                result = next(iter(item.values()))
+                if ok:
+                    created += result.get("result") == "created"
+                else:
+                    failures += 1
+                    if len(failed) < 5:
+                        error = result.get("error") or {}
+                        reason = error.get("reason", error) if isinstance(error, dict) else error
+                        failed.append(f"id {result.get('_id')}: HTTP {result.get('status')} {reason}"[:300])
+            sent += len(chunk)
+            if failures:
+                raise RuntimeError(f"{failures} movie(s) could not be indexed into {name}: " + "; ".join(failed))
+            if progress:
+                progress(len(chunk))
+        return sent, created
+
+    def _switch_alias(self, name: str) -> None:
+        actions: list[dict] = [{"remove": {"index": old, "alias": self.alias}} for old in self._alias_indices()]
+        if self._es.options(ignore_status=404).indices.exists(index=self.alias) and not actions:
+            # a concrete index (not an alias) has the name: replace it in the same atomic step
+            actions.append({"remove_index": {"index": self.alias}})
+        actions.append({"add": {"index": name, "alias": self.alias}})
+        self._es.indices.update_aliases(actions=actions)
+
+    def _builds(self) -> list[str]:
+        """Every versioned index this store's rebuilds made (by name), serving or not."""
+        pattern = re.compile(re.escape(self.alias) + r"-\d{8}t\d{6}-[0-9a-f]{8}")
+        found = self._es.indices.get(index=f"{self.alias}-*", expand_wildcards="open,closed",
+                                     filter_path="*.settings.index.provided_name")
+        return sorted(n for n in (found.body or {}) if pattern.fullmatch(n))
+
+    def _delete_old_builds(self, keep: str) -> None:
+        try:
+            serving = set(self._alias_indices())
+            for index in self._builds():
+                if index != keep and index not in serving:
+                    self._es.options(ignore_status=404).indices.delete(index=index)
+        except (ApiError, TransportError) as exc:
+            log.warning("could not delete old builds of %s: %s", self.alias, self._scrub(str(exc)))
+
+    def drop(self) -> None:
+        """Delete the alias and every build behind it (for tests and tear-down; not in the protocol)."""
+        with self._guard("delete the index"):
+            for index in sorted(set(self._builds()) | set(self._alias_indices())):
+                self._es.options(ignore_status=404).indices.delete(index=index)
+
+    def upsert(self, movies: list[Movie]) -> None:
+        if not movies:
+            return
+        operations: list[dict] = []
+        for movie in movies:
+            operations += [{"index": {"_index": self.alias, "_id": str(movie.id)}}, document(movie)]
+        with self._guard("update the index"):
+            response = self._es.bulk(operations=operations, refresh=True, require_alias=True)
+        self._raise_bulk_errors(response, "upsert")
+
+    def delete(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self._guard("update the index"):
+            if not self._alias_indices():
+                raise SearchUnavailable(self._missing_message())
+            response = self._es.bulk(operations=[{"delete": {"_index": self.alias, "_id": str(int(i))}} for i in ids],
+                                     refresh=True)
+        self._raise_bulk_errors(response, "delete", ignore=(404,))
+
+    def _raise_bulk_errors(self, response, what: str, ignore: tuple[int, ...] = ()) -> None:
+        if not response.get("errors"):
+            return
+        problems = []
+        for item in response["items"]:
+            result = next(iter(item.values()))
+            if result.get("status", 200) < 300 or result.get("status") in ignore:
+                continue
+            error = result.get("error") or {}
+            if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+                raise SearchUnavailable(self._missing_message())
+            problems.append(f"id {result.get('_id')}: {error.get('reason') if isinstance(error, dict) else error}")
+        if problems:
+            raise RuntimeError(f"{what} failed for {len(problems)} movie(s): " + "; ".join(problems[:5]))
+
+    # -- reading ---------------------------------------------------------
+    def exists(self) -> bool:
+        with self._guard("check the index"):
+            return bool(self._read.indices.exists_alias(name=self.alias))
+
+    def count(self) -> int:
+        with self._guard("count the movies"):
+            return int(self._read.count(index=self.alias)["count"])
+
+    def search(self, text: str, filters: Filters | None = None, k: int = 10) -> list[Hit]:
+        clauses = filter_clauses(filters or Filters())
+        words = re.sub(r"[^\w]+", " ", text).strip()
+        if words:
+            query = {
+                "function_score": {
+                    "query": {"bool": {"must": [text_query(text)],
+                                       "filter": clauses}},
+                    "functions": [{"field_value_factor": {"field": "prior", "missing": 1.0}}],
+                    "boost_mode": "multiply",
+                }
+            }
+            sort = None
+        else:
+            query = {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+            sort = [{"vote_count": {"order": "desc"}}]
+        with self._guard("search"):
+            response = self._read.search(index=self.alias, query=query, size=k, sort=sort,
+                                         track_total_hits=False)
+        hits = []
+        for hit in response["hits"]["hits"]:
+            score = float(hit["_score"]) if words and hit.get("_score") is not None else 0.0
+            hits.append(Hit(movie_from_source(hit["_source"]), score))
+        return hits
+
+    def get(self, ids: list[int]) -> list[Movie]:
+        if not ids:
+            return []
+        wanted = [str(int(i)) for i in ids]
+        with self._guard("fetch movies"):
+            response = self._read.mget(index=self.alias, ids=sorted(set(wanted)))
+        found = {doc["_id"]: movie_from_source(doc["_source"]) for doc in response["docs"] if doc.get("found")}
+        if not found and any(d.get("error") for d in response["docs"]):
+            if any(_error_type(d) == "index_not_found_exception" for d in response["docs"]):
+                raise SearchUnavailable(self._missing_message())
+        return [found[i] for i in wanted if i in found]
+
+    def known_people(self, names: list[str]) -> list[str]:
+        if not names:
+            return []
+        keys = sorted({normalize_name(n) for n in names if n.strip()})
+        if not keys:
+            return []
+        with self._guard("look up people"):
+            response = self._read.search(
+                index=self.alias, size=0, query={"terms": {"people": keys}},
+                aggs={"people": {"terms": {"field": "people", "include": keys, "size": len(keys)}}},
+            )
+        present = {bucket["key"] for bucket in response["aggregations"]["people"]["buckets"]}
+        return [n for n in names if normalize_name(n) in present]
+
+
+def _error_type(error: Any) -> str:
+    """The Elasticsearch error type of an ApiError or an mget/bulk item, or ""."""
+    body = getattr(error, "body", error)
+    if isinstance(body, dict):
+        inner = body.get("error")
+        if isinstance(inner, dict):
+            return str(inner.get("type", ""))
+    return ""
