@@ -4,6 +4,8 @@
     python cli.py --random              # the prompt is prefilled with a random ground-truth question
     python cli.py --question "Before Sunrise actors" [--feedback 1|-1] [--json]   # ask once
 
+Answers stream as the model writes them (--no-stream waits for the whole answer); the sources follow.
+Questions continue the conversation, so follow-ups ("who directed it?") work.
 The server is taken from --url, else MOVIES_ASSISTANT_URL, else http://localhost:5000.
 In the interactive prompt, type "new" to start a new conversation and "exit" (or Ctrl-D / Ctrl-C) to quit.
 """
@@ -18,7 +20,8 @@ import sys
 import questionary
 
 from movies_assistant import TMDB_ATTRIBUTION
-from movies_assistant.client import DEFAULT_URL, Client, ClientError, format_answer, ground_truth_questions
+from movies_assistant.client import (DEFAULT_URL, Client, ClientError, format_answer, format_sources,
+                                     ground_truth_questions)
 
 EXIT_WORDS = {"exit", "quit", "q"}
 NEW_WORDS = {"new", "/new"}
@@ -29,30 +32,71 @@ FEEDBACK_CHOICES = [
 ]
 
 
+class Printer:
+    """Prints streamed chunks as they come and remembers what was shown."""
+
+    def __init__(self):
+        self.shown = ""
+
+    def __call__(self, text: str) -> None:
+        self.shown += text
+        print(text, end="", flush=True)
+
+    def reset(self) -> None:
+        self.shown = ""
+
+
+def show_streamed(answer: dict, printer: Printer | None) -> None:
+    """After a streamed answer: the correction (if the grounding check edited it) and the sources."""
+    if printer is None:
+        print(format_answer(answer))
+        return
+    print()
+    if answer.get("answer", "").strip() != printer.shown.strip():
+        unknown = ", ".join((answer.get("grounding") or {}).get("unknown_titles") or [])
+        print(f"\n[edited: it named films outside the records ({unknown}); corrected answer:]\n{answer.get('answer')}")
+    print(f"\n{format_sources(answer.get('sources') or [])}")
+
+
+def describe(answer: dict) -> str:
+    line = f"conversation {answer['conversation_id']} · model {answer.get('model')}"
+    ttft = (answer.get("timing") or {}).get("time_to_first_token")
+    if ttft is not None:
+        line += f" · first token {ttft:.2f} s"
+    return line
+
+
 def ask_once(client: Client, question: str, conversation_id: str | None, feedback: int | None,
-             as_json: bool) -> int:
+             as_json: bool, stream: bool = True) -> int:
     """Non-interactive mode: one question (and optional feedback); returns the exit code."""
+    printer = Printer() if stream and not as_json else None
+    client.on_token = printer
     try:
         answer = client.ask(question, conversation_id)
         if feedback:
             answer["feedback"] = client.feedback(answer["conversation_id"], feedback, answer.get("answer_id"))
     except ClientError as exc:
+        if printer is not None and printer.shown:
+            print()
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     if as_json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        print(format_answer(answer))
-        print(f"\nconversation {answer['conversation_id']} · model {answer.get('model')}", file=sys.stderr)
+        show_streamed(answer, printer)
+        print(f"\n{describe(answer)}", file=sys.stderr)
         if feedback:
             print(f"feedback {feedback:+d} recorded", file=sys.stderr)
     return 0
 
 
-def interactive(client: Client, use_random: bool = False, new_each_time: bool = False, **io) -> int:
+def interactive(client: Client, use_random: bool = False, new_each_time: bool = False, stream: bool = True,
+                **io) -> int:
     """The question / answer / feedback loop. `io` (input=, output=) goes to every questionary prompt."""
     print("Movies Assistant: ask about movies. Type 'new' for a new conversation, 'exit' to quit.")
     print(TMDB_ATTRIBUTION)
+    printer = Printer() if stream else None
+    client.on_token = printer
     conversation_id = None
     try:
         questions = ground_truth_questions() if use_random else []
@@ -72,13 +116,17 @@ def interactive(client: Client, use_random: bool = False, new_each_time: bool = 
                 conversation_id = None
                 print("Started a new conversation.")
                 continue
+            if printer is not None:
+                printer.reset()
+                print()
             try:
                 answer = client.ask(question, None if new_each_time else conversation_id)
             except ClientError as exc:
-                print(f"Error: {exc}")
+                print(f"{chr(10) if printer is not None and printer.shown else ''}Error: {exc}")
                 continue
             conversation_id = answer["conversation_id"]
-            print(f"\n{format_answer(answer)}\n")
+            show_streamed(answer, printer)
+            print()
             value = questionary.select("How was this answer?", choices=FEEDBACK_CHOICES, **io).unsafe_ask()
             if value:
                 try:
@@ -102,6 +150,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--conversation-id", help="with --question: continue this conversation")
     parser.add_argument("--feedback", type=int, choices=(1, -1), help="with --question: rate the answer")
     parser.add_argument("--json", action="store_true", help="with --question: print the API's JSON")
+    parser.add_argument("--no-stream", dest="stream", action="store_false",
+                        help="wait for the whole answer instead of printing it as it streams")
     args = parser.parse_args(argv)
     if args.question is None and (args.feedback or args.json or args.conversation_id):
         parser.error("--feedback, --json and --conversation-id need --question")
@@ -112,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     client = Client(args.url)
     if args.question is not None:
-        return ask_once(client, args.question, args.conversation_id, args.feedback, args.json)
-    return interactive(client, use_random=args.random, new_each_time=args.new)
+        return ask_once(client, args.question, args.conversation_id, args.feedback, args.json, args.stream)
+    return interactive(client, use_random=args.random, new_each_time=args.new, stream=args.stream)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,36 @@
-"""HTTP routes, one blueprint per area: questions (+feedback), search, health."""
+"""HTTP routes, one blueprint per area: questions (+feedback, streaming), search, health.
+
+Streaming (`POST /question/stream`, or `POST /question` with `Accept: text/event-stream`) sends
+server-sent events, each `event: NAME` and one `data:` line of JSON:
+
+    start   {"conversation_id", "answer_id", "turn", "question", "sources": [cards], "understanding"}
+    token   {"text": "..."}                  one per chunk, as the model produces them
+    done    the JSON answer of POST /question, with `sources` as cards (+ genres, vote_average,
+            vote_count, overview), `usage` (token counts), `cost`, `timing` (incl. time_to_first_token)
+            and `grounding`; its `answer` is the final text (the grounding check may have repaired it)
+    error   {"error": "...", "status": 503}  the model failed after the stream began
+
+A failure before the first token (bad input, unknown conversation, index, model or database down) is
+an ordinary JSON error response with its status code, as for POST /question.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
+from itertools import chain
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from . import TMDB_ATTRIBUTION
 from .app import BadRequest, services
+from .llm import ModelUnavailable
+from .logstore import LogStoreUnavailable
 from .query import understand
-from .search import Filters
+from .search import Filters, SearchUnavailable
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 
@@ -45,17 +66,68 @@ def conversation_id_field(body: dict, required: bool) -> str | None:
         raise BadRequest("conversation_id must be a UUID returned by /question") from None
 
 
-@questions.post("/question")
-def ask():
+def question_fields() -> tuple[str, str | None]:
     body = json_body({"question", "conversation_id"})
     question = body.get("question")
     if not isinstance(question, str) or not question.strip():
         raise BadRequest("question must be a non-empty string")
     if len(question) > MAX_QUESTION_CHARS:
         raise BadRequest(f"question is longer than {MAX_QUESTION_CHARS} characters")
-    conversation_id = conversation_id_field(body, required=False)
-    answer = services().assistant.answer(question.strip(), conversation_id)
+    return question.strip(), conversation_id_field(body, required=False)
+
+
+def wants_event_stream() -> bool:
+    accept = request.accept_mimetypes
+    return accept["text/event-stream"] > accept["application/json"]
+
+
+@questions.post("/question")
+def ask():
+    question, conversation_id = question_fields()
+    if wants_event_stream():
+        return event_stream(question, conversation_id)
+    answer = services().assistant.answer(question, conversation_id)
     return jsonify(answer.to_dict())
+
+
+@questions.post("/question/stream")
+def ask_stream():
+    question, conversation_id = question_fields()
+    return event_stream(question, conversation_id)
+
+
+def sse(event: str, data) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def event_stream(question: str, conversation_id: str | None) -> Response:
+    events = services().assistant.events(question, conversation_id)
+    head = []
+    for event in events:  # up to the first token: an error here is still a plain JSON error response
+        head.append(event)
+        if event.kind != "start":
+            break
+
+    def body():
+        try:
+            for event in chain(head, events):
+                if event.kind == "token":
+                    yield sse("token", {"text": event.data})
+                elif event.kind == "done":
+                    yield sse("done", event.data.to_dict(cards=True))
+                else:
+                    yield sse(event.kind, event.data)
+        except (ModelUnavailable, SearchUnavailable, LogStoreUnavailable) as exc:
+            log.warning("stream failed: %s", exc)
+            yield sse("error", {"error": str(exc), "status": 503})
+        except Exception:
+            log.exception("stream failed")
+            yield sse("error", {"error": "internal error; see the server log", "status": 500})
+        finally:
+            events.close()  # a client that hung up stops the model
+
+    return Response(stream_with_context(body()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @questions.post("/feedback")
@@ -131,6 +203,8 @@ def health_check():
         report["database"] = {"status": "unavailable", "store": svc.log_store.describe(), "error": str(exc)}
         ok = False
     report["model"] = {"provider": svc.settings.llm_provider, "status": svc.provider.status()}
+    if svc.settings.fallback_chain:
+        report["model"]["fallback"] = svc.settings.fallback_chain
     report["judge"] = {"provider": svc.settings.judge_provider}
     report["status"] = "ok" if ok else "degraded"
     return jsonify(report), 200 if ok else 503

@@ -30,8 +30,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["movies_assistant"] = Services(settings)
 
-    from . import api, cli
+    from . import api, cli, web  # imported here: they import this module
 
+    app.register_blueprint(web.chat)
     app.register_blueprint(api.questions)
     app.register_blueprint(api.search)
     app.register_blueprint(api.health)

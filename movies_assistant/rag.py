@@ -1,22 +1,38 @@
-"""The answer pipeline: understand -> retrieve -> prompt -> generate -> log (judge runs afterwards)."""
+"""The answer pipeline: understand -> follow the conversation -> retrieve -> prompt -> stream -> check -> log.
+
+There is one path for every answer: `events()` yields a `start` event (the conversation, the
+sources), one `token` event per chunk the model streams, and a `done` event with the finished
+`Answer`. `answer()` is the same pipeline with the events consumed (the JSON endpoint, the `ask`
+command). The relevance judge runs afterwards, off the request path.
+"""
 
 from __future__ import annotations
 
-import re
+import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Iterator
 
+from . import grounding as grounding_check
+from .conversation import Plan, resolve, similarity_text
 from .llm import AnswerRequest, ModelProvider
+from .llm.composer import compose
 from .logstore import AnswerRecord, LogStore, UnknownConversation
 from .movies import Movie
-from .prompts import build_messages
+from .pricing import cost as price_cost
+from .prompts import GUIDANCE, build_messages, summarize_turns
 from .query import LIST_INTENTS, Understanding, understand
 from .search import Filters, SearchStore
+from .search.base import normalize_title
+
+log = logging.getLogger(__name__)
 
 FILMOGRAPHY_LIMIT = 500
-HISTORY_TURNS = 6
-FOLLOW_UP = re.compile(r"\b(it|its|that (movie|film|one)|this (movie|film|one)|the (movie|film))\b", re.I)
+HISTORY_TURNS = 20  # turns read for a follow-up; older ones no longer count
+PROMPT_TURNS = 3  # the latest turns quoted to the model; those before are summarised in one line
+MAX_EXCLUDED = 200  # films left out of a recommendation at most (the conversation's suggestions)
+REVIEW_LABEL = "Generated opinion"
 
 
 @dataclass
@@ -29,27 +45,44 @@ class Answer:
     sources: list[dict]
     understanding: dict
     response_time: float
+    cards: list[dict] = field(default_factory=list)  # the sources with genres and rating, for the chat page
+    grounding: dict = field(default_factory=dict)
+    usage: dict = field(default_factory=dict)
+    cost: float = 0.0
+    timing: dict = field(default_factory=dict)
+    turn: int = 1
 
-    def to_dict(self) -> dict:
+    def to_dict(self, cards: bool = False) -> dict:
         return {
             "answer": self.answer, "conversation_id": self.conversation_id, "answer_id": self.answer_id,
-            "question": self.question, "sources": self.sources, "model": self.model,
+            "question": self.question, "sources": self.cards if cards else self.sources, "model": self.model,
             "understanding": self.understanding, "response_time": round(self.response_time, 4),
+            "turn": self.turn, "grounding": self.grounding, "usage": self.usage, "cost": self.cost,
+            "timing": self.timing,
         }
+
+
+@dataclass
+class Event:
+    kind: str  # start | token | done
+    data: object  # dict for start, str for token, Answer for done
 
 
 class Assistant:
     """Answers questions with one search store, one model provider and one log store."""
 
     def __init__(self, store: SearchStore, provider: ModelProvider, log: LogStore, top_k: int = 10,
-                 judge=None):
+                 judge=None, grounding: str = "repair", prices: dict | None = None):
         self.store, self.provider, self.log, self.top_k, self.judge = store, provider, log, top_k, judge
+        self.grounding_policy = grounding
+        self.prices = prices or {}
 
     def understand(self, question: str) -> Understanding:
         return understand(question, self.store.known_people)
 
-    def retrieve(self, question: str, u: Understanding, history: list[dict] | None = None) -> list[Movie]:
+    def retrieve(self, question: str, u: Understanding, plan: Plan | None = None) -> list[Movie]:
         """The records to answer from; what is fetched depends on the kind of question."""
+        plan = plan or Plan(u)
         if u.intent == "comparison":
             found: dict[int, Movie] = {}
             for title in u.titles:
@@ -60,49 +93,186 @@ class Assistant:
         if u.intent == "filmography" and u.person:
             hits = self.store.search("", Filters(person=u.person), k=FILMOGRAPHY_LIMIT)
             return sorted((h.movie for h in hits), key=lambda m: m.release_date or "9999")
+        if u.intent == "recommendation":
+            excluded = set(plan.excluded_ids[-MAX_EXCLUDED:])
+            filters, text = u.filters, u.topic
+            if plan.similar_to is not None:
+                seed = plan.similar_to
+                text = similarity_text(seed)
+                if not filters.genres and seed.genres:
+                    filters = Filters(**{**filters.__dict__, "genres": seed.genres[:1]})
+            hits = self.store.search(text, filters, k=min(self.top_k + len(excluded), 100 + self.top_k))
+            return [h.movie for h in hits if h.movie.id not in excluded][: self.top_k]
         if u.intent in LIST_INTENTS:
             return [h.movie for h in self.store.search(u.topic, u.filters, k=self.top_k)]
         movies = [h.movie for h in self.store.search(question, k=self.top_k)]
-        previous = _previous_subject(history)
-        if previous is not None and FOLLOW_UP.search(question) and len(question.split()) <= 10:
-            subject = self.store.get([previous])
-            movies = subject + [m for m in movies if m.id != previous]
+        if plan.subject is not None:
+            movies = [plan.subject] + [m for m in movies if m.id != plan.subject.id]
         return movies
 
     def answer(self, question: str, conversation_id: str | None = None) -> Answer:
+        """The whole answer at once (the stream, consumed)."""
+        for event in self.events(question, conversation_id):
+            if event.kind == "done":
+                return event.data
+        raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
+
+    def events(self, question: str, conversation_id: str | None = None) -> Iterator[Event]:
+        """The answer as it is made: `start`, then `token`s as the model streams them, then `done`.
+
+        Raises UnknownConversation, SearchUnavailable, ModelUnavailable, LogStoreUnavailable. A caller
+        that stops reading early (a client that went away) closes the generator: the model stops and
+        what was said so far is logged, marked interrupted.
+        """
         started = time.perf_counter()
-        history: list[dict] = []
+        turns: list[dict] = []
         turn = 1
         if conversation_id:
-            turn = self.log.last_turn(conversation_id) + 1
-            if turn == 1:
+            turns = self.log.turns(conversation_id, HISTORY_TURNS)
+            if not turns:
                 raise UnknownConversation(conversation_id)
-            history = self.log.history(conversation_id, HISTORY_TURNS)
+            turn = turns[-1]["turn"] + 1
         else:
             conversation_id = str(uuid.uuid4())
         u = self.understand(question)
-        movies = self.retrieve(question, u, history)
+        plan = resolve(question, u, turns, self.store)
+        u = plan.understanding
+        movies = self.retrieve(question, u, plan)
         retrieval_time = time.perf_counter() - started
-        request = AnswerRequest(question, u, movies, build_messages(question, movies[: self.top_k], history))
-        completion = self.provider.generate(request)
-        sources = [{"id": m.id, "title": m.title, "year": m.year} for m in movies[: max(self.top_k, 1)]]
-        if u.intent == "filmography":
-            sources = [{"id": m.id, "title": m.title, "year": m.year} for m in movies]
+
+        records = movies[: self.top_k]
+        shown = movies if u.intent == "filmography" else movies[: max(self.top_k, 1)]
+        sources = [{"id": m.id, "title": m.title, "year": m.year} for m in shown]
+        cards = [card(m) for m in shown]
+        request = AnswerRequest(question, u, movies, self._messages(question, u, plan, records, turns),
+                                context=self._context(plan))
+        understanding = {**u.to_dict(), **plan.describe()}
+        answer_id = str(uuid.uuid4())
+        yield Event("start", {"conversation_id": conversation_id, "answer_id": answer_id, "turn": turn,
+                              "question": question, "sources": cards, "understanding": understanding})
+
+        generation_started = time.perf_counter()
+        first_token_at = None
+        prefix = f"{REVIEW_LABEL}: " if u.intent == "review" and self.provider.name != "composer" else ""
+        parts: list[str] = [prefix] if prefix else []
+        stream = self.provider.stream(request)
+        try:
+            if prefix:
+                yield Event("token", prefix)
+            for chunk in stream:
+                if first_token_at is None:  # no leading whitespace before the model's first word
+                    chunk = chunk.lstrip()
+                    if not chunk:
+                        continue
+                    first_token_at = time.perf_counter()  # the model's first token, not our label
+                parts.append(chunk)
+                yield Event("token", chunk)
+        except GeneratorExit:  # the reader went away: stop the model, log what was said
+            stream.close()
+            self._log_interrupted(answer_id, conversation_id, turn, question, "".join(parts), sources, plan,
+                                  started, retrieval_time, generation_started, first_token_at)
+            raise
+        except BaseException:
+            stream.close()
+            raise
+        completion = stream.completion
+        generation_time = time.perf_counter() - generation_started
+        text = (prefix + completion.text.strip()) if completion.text.strip() else "".join(parts).strip()
+        if prefix and completion.text.strip().lower().startswith(REVIEW_LABEL.lower()):
+            text = completion.text.strip()
+
+        allowed = [{"id": m.id, "title": m.title, "year": m.year} for m in movies] + plan.known_films \
+            + self._films_in(question)
+        record_text = "\n".join(f"{m.overview}\n{m.tagline}" for m in movies[:FILMOGRAPHY_LIMIT])
+        check = grounding_check.check(text, allowed, self.store, record_text)
+        # the composer only writes record fields: a flag on its text is the check's mistake, not the answer's
+        if not check.grounded and self.grounding_policy == "repair" and completion.model != "composer":
+            repaired = grounding_check.repair(text, check)
+            check.repaired, check.original_answer = True, text
+            check.repair = "removed" if repaired else "replaced"
+            text = repaired or compose(request)
+            after = grounding_check.check(text, allowed, self.store, record_text)
+            check.mentioned_ids = after.mentioned_ids
+        model = completion.model
+        if completion.fallback_from:
+            model += f" (fallback from {', '.join(completion.fallback_from)})"
+        answer_cost = price_cost(completion.model, completion.prompt_tokens, completion.completion_tokens,
+                                 self.prices)
         response_time = time.perf_counter() - started
+        ttft = (first_token_at - started) if first_token_at else response_time
         record = AnswerRecord(
-            id=str(uuid.uuid4()), conversation_id=conversation_id, turn=turn, question=question,
-            answer=completion.text, model_used=completion.model, response_time=response_time,
-            retrieval_time=retrieval_time, prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens, sources=sources,
+            id=answer_id, conversation_id=conversation_id, turn=turn, question=question, answer=text,
+            model_used=model, response_time=response_time, retrieval_time=retrieval_time,
+            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens, sources=sources,
+            cost=answer_cost, time_to_first_token=ttft, generation_time=generation_time,
+            grounding=check.to_dict(), understanding=plan.state(check.mentioned_ids, movies[0].id if movies else None),
         )
         self.log.save_answer(record)
         if self.judge is not None:
-            self.judge.submit(record.id, question, completion.text)
-        return Answer(record.id, conversation_id, question, completion.text, completion.model, sources,
-                      u.to_dict(), response_time)
+            self.judge.submit(record.id, question, text)
+        yield Event("done", Answer(
+            answer_id, conversation_id, question, text, model, sources, understanding, response_time,
+            cards=cards, grounding=check.to_dict(),
+            usage={"prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens,
+                   "total_tokens": completion.prompt_tokens + completion.completion_tokens},
+            cost=answer_cost,
+            timing={"retrieval_time": round(retrieval_time, 4), "time_to_first_token": round(ttft, 4),
+                    "generation_time": round(generation_time, 4), "response_time": round(response_time, 4)},
+            turn=turn,
+        ))
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _log_interrupted(self, answer_id, conversation_id, turn, question, text, sources, plan, started,
+                         retrieval_time, generation_started, first_token_at) -> None:
+        now = time.perf_counter()
+        try:
+            self.log.save_answer(AnswerRecord(
+                id=answer_id, conversation_id=conversation_id, turn=turn, question=question, answer=text.strip(),
+                model_used=self.provider.name, response_time=now - started, retrieval_time=retrieval_time,
+                sources=sources, time_to_first_token=(first_token_at - started) if first_token_at else 0.0,
+                generation_time=now - generation_started, grounding={"interrupted": True},
+                understanding=plan.state([]),
+            ))
+        except Exception:  # logging must not turn a hang-up into a crash
+            log.exception("could not log the interrupted answer %s", answer_id)
+
+    def _messages(self, question: str, u: Understanding, plan: Plan, records: list[Movie],
+                  turns: list[dict]) -> list[dict]:
+        quoted = turns[-PROMPT_TURNS:]
+        older = turns[:-PROMPT_TURNS]
+        films = {f["id"]: f"{f['title']} ({f['year']})" if f.get("year") else f["title"] for f in plan.known_films}
+        guidance = [GUIDANCE.get(u.intent, "")]
+        if plan.subject is not None:
+            guidance.append(f"In the question, \"it\" means {plan.subject.label()}.")
+        if u.intent == "filmography" and u.person and plan.follow_up == "person":
+            guidance.append(f"The question is about {u.person}.")
+        if plan.similar_to is not None:
+            guidance.append(f"The user wants films like {plan.similar_to.label()}.")
+        return build_messages(question, records, quoted, " ".join(g for g in guidance if g),
+                              summarize_turns(older, films))
+
+    @staticmethod
+    def _context(plan: Plan) -> dict:
+        context = {}
+        if plan.similar_to is not None:
+            context["similar_to"] = plan.similar_to.label()
+        if plan.excluded_ids and plan.suggested_ids + plan.rejected_ids:
+            context["excluded"] = len(plan.excluded_ids)
+        return context
+
+    def _films_in(self, question: str) -> list[dict]:
+        """Films the question itself names (an answer may name them too)."""
+        key = f" {normalize_title(question)} "
+        try:
+            hits = self.store.search(question, k=10)
+        except Exception:  # the check is best effort; retrieval already worked
+            return []
+        return [{"id": h.movie.id, "title": h.movie.title, "year": h.movie.year} for h in hits
+                if normalize_title(h.movie.title) and f" {normalize_title(h.movie.title)} " in key]
 
 
-def _previous_subject(history: list[dict] | None) -> int | None:
-    if history and history[-1]["sources"]:
-        return history[-1]["sources"][0]["id"]
-    return None
+def card(m: Movie) -> dict:
+    """A source as the chat page shows it."""
+    return {"id": m.id, "title": m.title, "year": m.year, "genres": m.genres[:4],
+            "vote_average": round(m.vote_average, 1), "vote_count": m.vote_count,
+            "overview": (m.overview[:220] + "...") if len(m.overview) > 220 else m.overview}

@@ -50,4 +50,6 @@ class Services:
 
     @cached_property
     def assistant(self) -> Assistant:
-        return Assistant(self.store, self.provider, self.log, self.settings.top_k, self.judge)
+        s = self.settings
+        return Assistant(self.store, self.provider, self.log, s.top_k, self.judge, grounding=s.grounding,
+                         prices=s.price_table)

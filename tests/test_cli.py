@@ -15,14 +15,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from flask.cli import ScriptInfo
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
-from werkzeug.serving import make_server
 
 from movies_assistant import TMDB_ATTRIBUTION
 from movies_assistant.__main__ import main
@@ -60,17 +58,6 @@ def before_sunrise_index(tmp_path_factory) -> Path:
 def settings(before_sunrise_index, tmp_path) -> Settings:
     """Overrides conftest's `settings`, so `app` and `runner` use the index above."""
     return Settings(instance_dir=tmp_path, index_dir=before_sunrise_index, data_path=SAMPLE)
-
-
-@pytest.fixture
-def server(app):
-    """A real HTTP server for `app` on a free port; yields its base URL."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -276,3 +263,54 @@ def test_ingest_command_missing_column(runner, app, tmp_path):
     assert isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     assert command(runner, app, "search", "Before Sunrise", "-k", "1").stdout.startswith(" 1. Before Sunrise")
+
+
+# -- streaming in the terminal ------------------------------------------------------------------
+
+def test_cli_streams_the_answer_then_shows_sources(server, capsys, monkeypatch):
+    cli = load_cli()
+    chunks = []
+    original = cli.Printer.__call__
+
+    def spy(self, text):
+        chunks.append(text)
+        original(self, text)
+
+    monkeypatch.setattr(cli.Printer, "__call__", spy)
+    assert cli.ask_once(Client(server), "Before Sunrise actors", None, None, False) == 0
+    captured = capsys.readouterr()
+    assert len(chunks) >= 3  # printed piece by piece as the events arrived
+    answer = "".join(chunks)
+    assert captured.out.startswith(answer) and "Ethan Hawke" in answer
+    assert "Sources:\n  - Before Sunrise (1995)  [Drama/Romance, " in captured.out
+    assert "first token" in captured.err
+
+
+def test_interactive_streams_follow_ups_and_asks_for_feedback(server, log, capsys):
+    cli, client = load_cli(), RecordingClient(server)
+    keys = "Who starred in Alien?\r" + DOWN_KEYS * 2 + "\r" + "What else has she been in?\r" + "\r" + "exit\r"
+    assert drive(cli, client, keys) == 0
+    out = capsys.readouterr().out
+    first, second = client.answers
+    assert first["conversation_id"] == second["conversation_id"]
+    assert out.count(first["answer"]) == 1 and "Sigourney Weaver has 6 film(s) in the catalogue" in out
+    assert "  - Alien (1979)  [Horror/Action/Thriller, 7.9/10]" in out
+    assert log.feedback_for(first["conversation_id"]) == [1]  # skip for the first, +1 for the second
+
+
+def test_cli_shows_the_corrected_answer_when_the_grounding_check_edited_it(capsys):
+    cli = load_cli()
+    printer = cli.Printer()
+    printer("Alien (1979) is great. Watch The Silent Horizon (2015).")
+    cli.show_streamed({"answer": "Alien (1979) is great.", "sources": [{"id": 348, "title": "Alien", "year": 1979}],
+                       "grounding": {"unknown_titles": ["The Silent Horizon (2015)"]}}, printer)
+    out = capsys.readouterr().out
+    assert "[edited: it named films outside the records (The Silent Horizon (2015)); corrected answer:]\n" \
+           "Alien (1979) is great." in out
+
+
+def test_no_stream_waits_for_the_whole_answer(server):
+    result = run_script("cli.py", "--url", server, "--question", "Before Sunrise actors", "--no-stream")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Before Sunrise (1995) stars Ethan Hawke")
+    assert "Sources:" in result.stdout

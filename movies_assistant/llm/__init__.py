@@ -1,14 +1,31 @@
-"""Model providers: `composer` (no model), `local` (llama.cpp GGUF), `huggingface` (InferenceClient)."""
+"""Model providers: `composer` (no model), `local` (llama.cpp GGUF), `huggingface` (InferenceClient).
+
+`open_provider(settings)` is the answer model: LLM_PROVIDER, followed by the LLM_FALLBACK chain.
+"""
 
 from __future__ import annotations
 
 from ..config import Settings
-from .base import AnswerRequest, Completion, ModelProvider, ModelUnavailable
+from .base import AnswerRequest, Completion, ModelProvider, ModelUnavailable, Stream, collect
 
 
 def open_provider(settings: Settings, kind: str | None = None, model: str | None = None) -> ModelProvider:
-    """The provider `kind` (default: LLM_PROVIDER); heavy libraries load only when chosen."""
-    kind = kind or settings.llm_provider
+    """The provider `kind`, or with no kind the answer model (LLM_PROVIDER, then LLM_FALLBACK in order).
+
+    Heavy libraries load only when their provider is chosen.
+    """
+    if kind is None:
+        chain = [settings.llm_provider] + [k for k in settings.fallback_chain if k != settings.llm_provider]
+        providers = [_open(settings, k, model) for k in chain]
+        if len(providers) == 1:
+            return providers[0]
+        from .fallback import FallbackProvider
+
+        return FallbackProvider(providers)
+    return _open(settings, kind, model)
+
+
+def _open(settings: Settings, kind: str, model: str | None) -> ModelProvider:
     if kind == "huggingface":
         from .huggingface import HuggingFaceProvider
 
@@ -18,6 +35,7 @@ def open_provider(settings: Settings, kind: str | None = None, model: str | None
             base_url=settings.llm_base_url,
             max_tokens=settings.llm_max_tokens,
             timeout=settings.llm_timeout,
+            retries=settings.llm_retries,
         )
     if kind == "local":
         from .local import LocalProvider
@@ -28,4 +46,4 @@ def open_provider(settings: Settings, kind: str | None = None, model: str | None
     return Composer()
 
 
-__all__ = ["AnswerRequest", "Completion", "ModelProvider", "ModelUnavailable", "open_provider"]
+__all__ = ["AnswerRequest", "Completion", "ModelProvider", "ModelUnavailable", "Stream", "collect", "open_provider"]

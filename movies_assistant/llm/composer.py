@@ -6,15 +6,19 @@ of a retrieved record.
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Iterator
 
 from ..movies import Movie
 from ..query import LANGUAGE_WORDS
-from .base import AnswerRequest, Completion
+from .base import AnswerRequest, Completion, Stream
 
 LANGUAGE_NAMES = {code: word.title() for word, code in reversed(list(LANGUAGE_WORDS.items()))}
 LANGUAGE_NAMES.update({"en": "English", "ja": "Japanese", "hi": "Hindi", "cn": "Cantonese"})
 LIST_SIZE = 5
+CHUNK_WORDS = 3  # words per streamed chunk
+GENERATED_OPINION = "Generated opinion, not a published review:"
 
 
 class Composer:
@@ -26,6 +30,21 @@ class Composer:
     def generate(self, request: AnswerRequest) -> Completion:
         return Completion(text=compose(request), model=self.name)
 
+    def stream(self, request: AnswerRequest) -> Stream:
+        return Stream(self._stream(request))
+
+    def _stream(self, request: AnswerRequest):
+        text = compose(request)
+        yield from chunk_text(text)
+        return Completion(text=text, model=self.name)
+
+
+def chunk_text(text: str, words: int = CHUNK_WORDS) -> Iterator[str]:
+    """`text` in pieces of a few words (whitespace kept), so `"".join(pieces) == text`."""
+    parts = re.findall(r"\S+\s*|\s+", text)
+    for i in range(0, len(parts), words):
+        yield "".join(parts[i : i + words])
+
 
 def compose(request: AnswerRequest) -> str:
     u, movies = request.understanding, request.movies
@@ -33,6 +52,9 @@ def compose(request: AnswerRequest) -> str:
         if u.person and u.intent == "filmography":
             return f"I couldn't find any films with {u.person} in the catalogue."
         wanted = describe_filters(u.filters.to_dict())
+        if u.intent == "recommendation" and request.context.get("excluded"):
+            return ("That's every film I have" + (f" matching {wanted}" if wanted else "")
+                    + ": the rest were already suggested or turned down in this conversation.")
         if wanted:
             return f"No film in the catalogue matches all of: {wanted}."
         return "I couldn't find a film in the catalogue that matches your question."
@@ -190,6 +212,8 @@ def comparison(request: AnswerRequest) -> str:
             parts.append(f"revenue {money(m.revenue)}")
         if m.runtime:
             parts.append(f"{m.runtime} min")
+        if m.popularity:
+            parts.append(f"TMDB popularity {m.popularity:,.1f}")
         lines.append("- " + "; ".join(parts))
     text = "Comparison:\n" + "\n".join(lines)
     if len(films) >= 2:
@@ -199,13 +223,20 @@ def comparison(request: AnswerRequest) -> str:
         with_revenue = [m for m in films if m.revenue]
         if len(with_revenue) >= 2:
             text += f" {max(with_revenue, key=lambda m: m.revenue).label()} earned the most."
+        with_popularity = [m for m in films if m.popularity]
+        if len(with_popularity) >= 2:
+            text += f" {max(with_popularity, key=lambda m: m.popularity).label()} is the most popular on TMDB now."
     return text
 
 
 def recommendation(request: AnswerRequest) -> str:
     films = request.movies[:LIST_SIZE]
     wanted = describe_filters(request.understanding.filters.to_dict())
-    intro = "Here are some films you might enjoy" + (f" ({wanted})" if wanted else "")
+    similar = request.context.get("similar_to")
+    intro = "Here are some films" + (f" similar to {similar}" if similar else "") + " you might enjoy"
+    intro += f" ({wanted})" if wanted else ""
+    if request.context.get("excluded"):
+        intro += ", leaving out the ones already suggested or turned down"
     return intro + ":\n" + "\n".join(f"- {card(m)}" for m in films)
 
 
@@ -217,11 +248,80 @@ def plot(request: AnswerRequest) -> str:
 
 
 def review(request: AnswerRequest) -> str:
+    """A generated opinion, labelled as such, from the record; never an invented critic's review."""
     m = request.movies[0]
+    texts = review_texts(m)
+    if texts:
+        s = review_sentiment(texts)
+        return (
+            f"{m.label()} has {s['reviews']} audience review(s) in the data: {s['positive']} read positive, "
+            f"{s['negative']} negative and {s['mixed']} mixed (a word-list estimate, not a reading of each one). "
+            f"Its audience rating: it {rating(m)}."
+        )
+    opinion = [GENERATED_OPINION]
+    kind = "/".join(m.genres[:2]).lower() or "film"
+    about = f"{m.label()} is a {kind}"
+    if m.directors:
+        about += f" directed by {names(m.directors, 2)}"
+    if m.cast:
+        about += f", starring {names(m.cast, 2)}"
+    opinion.append(about + ".")
+    if m.overview:
+        opinion.append(f"Its premise: {first_sentences(m.overview, 1)}")
+    opinion.append(verdict(m))
     return (
-        f"I have no critics' reviews in my data, so I can't quote or invent one. What I can tell you: "
-        f"{m.label()} {rating(m)}."
+        " ".join(opinion) + "\n\n"
+        f"I have no critics' reviews in my data, so I can't quote or invent one, and I can't tell you what "
+        f"reviewers or audiences wrote. What I can tell you: {m.label()} {rating(m)}."
     )
+
+
+def verdict(m: Movie) -> str:
+    """What the audience rating suggests, in words."""
+    if m.vote_count < 50:
+        return "It has too few TMDB votes to say how audiences received it."
+    if m.vote_average >= 8:
+        return "Judging by its audience rating, viewers love it: a safe pick."
+    if m.vote_average >= 7:
+        return "Judging by its audience rating, most viewers liked it."
+    if m.vote_average >= 6:
+        return "Judging by its audience rating, viewers were mostly positive but divided."
+    if m.vote_average >= 5:
+        return "Judging by its audience rating, its reception was mixed."
+    return "Judging by its audience rating, most viewers did not like it."
+
+
+POSITIVE = {"amazing", "beautiful", "best", "brilliant", "captivating", "charming", "enjoy", "enjoyed", "enjoyable",
+            "excellent", "fantastic", "fun", "funny", "gorgeous", "great", "good", "hilarious", "love", "loved",
+            "masterpiece", "moving", "perfect", "powerful", "recommend", "stunning", "superb", "wonderful"}
+NEGATIVE = {"awful", "bad", "bland", "boring", "confusing", "disappointing", "dull", "hate", "hated", "mess",
+            "mediocre", "pointless", "poor", "predictable", "ridiculous", "slow", "stupid", "terrible", "waste",
+            "weak", "worst"}
+NEGATORS = {"not", "never", "no", "hardly", "isn't", "wasn't", "don't", "didn't", "nothing"}
+
+
+def review_texts(m: Movie) -> list[str]:
+    """Review texts when the data has a review column (a `reviews` list or `review` text); else []."""
+    value = getattr(m, "reviews", None) or getattr(m, "review", None)
+    if isinstance(value, str):
+        value = [part for part in re.split(r"\n{2,}|\s\|\s", value) if part.strip()]
+    return [str(v) for v in value or [] if str(v).strip()]
+
+
+def review_sentiment(texts: list[str]) -> dict:
+    """Positive / negative / mixed counts by a small word list (a negator flips the next word)."""
+    out = {"reviews": len(texts), "positive": 0, "negative": 0, "mixed": 0}
+    for text in texts:
+        score, flip = 0, False
+        for word in re.findall(r"[a-z']+", text.lower()):
+            if word in NEGATORS:
+                flip = True
+                continue
+            value = 1 if word in POSITIVE else -1 if word in NEGATIVE else 0
+            score += -value if flip else value
+            flip = flip and value == 0 and word in ("a", "an", "the", "very", "so", "at", "all", "that")
+        out["positive" if score > 0 else "negative" if score < 0 else "mixed"] += 1
+    return out
 
 
 def general(request: AnswerRequest) -> str:

@@ -5,6 +5,12 @@ With LLM_BASE_URL it talks to any OpenAI-compatible server (llama.cpp server, Ol
 the client posts to `<base_url>/chat/completions` (`/v1` is added when missing) and LLM_MODEL is
 sent as the request's `model`.
 
+`stream()` asks for `stream=True` (with `stream_options.include_usage`, so the server's last chunk
+carries the token counts) and yields the text as it arrives. Both paths retry HTTP 429/502/503/504
+and refused connections with exponential backoff (LLM_RETRIES; a short Retry-After wins), never a
+timeout (LLM_TIMEOUT, which also bounds the wait between two streamed chunks), and turn every failure
+into ModelUnavailable (a 503 for the client, or the next provider in LLM_FALLBACK).
+
 The token is never logged and never appears in an error message.
 """
 
@@ -15,7 +21,7 @@ import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from .base import AnswerRequest, Completion, ModelUnavailable
+from .base import AnswerRequest, Completion, ModelUnavailable, Stream
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +90,7 @@ class HuggingFaceProvider:
         return InferenceClient(model=self.model, token=token, timeout=self.timeout, headers=headers)
 
     # -- generation --------------------------------------------------------
-    def generate(self, request: AnswerRequest) -> Completion:
+    def _prepare(self, request: AnswerRequest) -> tuple[list[dict], dict]:
         problem = self._problem()
         if problem:
             raise ModelUnavailable(problem)
@@ -92,11 +98,19 @@ class HuggingFaceProvider:
         kwargs = {"max_tokens": self.max_tokens, "temperature": 0.0}
         if self.base_url and self.model:
             kwargs["model"] = self.model  # the URL picks the server, `model` goes in the request body
+        return messages, kwargs
+
+    def _call(self, call, client=None):
+        """`call(client)`, retried with backoff on 429/502/503/504 and refused connections.
+
+        A timeout is not retried (it would multiply the wait); every failure becomes ModelUnavailable.
+        """
         attempt = 0
         while True:
             try:
-                response = self.client.chat_completion(messages, **kwargs)
-                break
+                return call(client if client is not None else self.client)
+            except ModelUnavailable:
+                raise
             except Exception as exc:  # every failure of the call becomes ModelUnavailable below
                 status = _status_code(exc)
                 retry = attempt < self.retries and (status in RETRY_STATUSES or _is_connect_error(exc)) \
@@ -108,7 +122,49 @@ class HuggingFaceProvider:
                             f"HTTP {status}" if status else type(exc).__name__, delay)
                 time.sleep(delay)
                 attempt += 1
+
+    def generate(self, request: AnswerRequest) -> Completion:
+        messages, kwargs = self._prepare(request)
+        response = self._call(lambda client: client.chat_completion(messages, **kwargs))
         return self._completion(response)
+
+    def stream(self, request: AnswerRequest) -> Stream:
+        """Tokens as the server sends them (`stream=True`); usage from the server's last chunk."""
+        return Stream(self._stream(request))
+
+    def _stream(self, request: AnswerRequest):
+        messages, kwargs = self._prepare(request)
+        kwargs.update(stream=True, stream_options={"include_usage": True})
+        # One client per stream: InferenceClient keeps each streamed response open until it is closed.
+        client = self._make_client()
+        parts: list[str] = []
+        usage = None
+        try:
+            chunks = iter(self._call(lambda c: c.chat_completion(messages, **kwargs), client))
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except Exception as exc:  # a timeout or a broken connection in the middle of the answer
+                    raise ModelUnavailable(self._explain(exc, _status_code(exc), 1)) from None
+                usage = getattr(chunk, "usage", None) or usage
+                piece = _delta_text(chunk)
+                if piece:
+                    parts.append(piece)
+                    yield piece
+        finally:
+            client.close()
+        text = "".join(parts).strip()
+        if not text:
+            raise ModelUnavailable(f"{self._where()} sent an empty reply")
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        if usage is None:  # a server that does not report usage: estimate (about 4 characters a token)
+            prompt_tokens = sum(len(m.get("content") or "") for m in messages) // 4
+            completion_tokens = len(parts)
+        return Completion(text=text, model=self.name, prompt_tokens=prompt_tokens,
+                          completion_tokens=completion_tokens)
 
     def _delay(self, exc: Exception, attempt: int) -> float:
         """Exponential backoff, or the server's Retry-After when it is short."""
@@ -168,6 +224,13 @@ class HuggingFaceProvider:
         if self._token and self._token in text:
             text = text.replace(self._token, "***")
         return text
+
+
+def _delta_text(chunk) -> str:
+    try:
+        return chunk.choices[0].delta.content or ""
+    except (AttributeError, IndexError, TypeError):
+        return ""  # e.g. the usage-only last chunk
 
 
 def _status_code(exc: Exception) -> int | None:

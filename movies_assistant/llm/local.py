@@ -17,7 +17,7 @@ import re
 import threading
 from pathlib import Path
 
-from .base import AnswerRequest, Completion, ModelUnavailable
+from .base import AnswerRequest, Completion, ModelUnavailable, Stream
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,17 @@ class LocalProvider:
         return self._llm
 
     # -- generation --------------------------------------------------------
-    def generate(self, request: AnswerRequest) -> Completion:
+    def _fit(self, llm, request: AnswerRequest) -> tuple[list[dict], int]:
         messages = request.messages or [{"role": "user", "content": request.question}]
+        max_tokens = max(16, min(self.max_tokens, self.n_ctx // 2))
+        messages = fit_messages(messages, self._counter(llm), self.n_ctx - max_tokens - PROMPT_MARGIN,
+                                self._truncator(llm))
+        return messages, max_tokens
+
+    def generate(self, request: AnswerRequest) -> Completion:
         with self._lock:
             llm = self._load()
-            max_tokens = max(16, min(self.max_tokens, self.n_ctx // 2))
-            messages = fit_messages(messages, self._counter(llm), self.n_ctx - max_tokens - PROMPT_MARGIN,
-                                    self._truncator(llm))
+            messages, max_tokens = self._fit(llm, request)
             try:
                 result = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
             except ValueError as exc:  # e.g. the prompt still exceeds the context window
@@ -114,6 +118,35 @@ class LocalProvider:
         usage = result.get("usage") or {}
         return Completion(text=text, model=self.name, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                           completion_tokens=int(usage.get("completion_tokens") or 0))
+
+    def stream(self, request: AnswerRequest) -> Stream:
+        """Tokens as llama.cpp produces them. The model stays locked until the stream ends or is closed."""
+        return Stream(self._stream(request))
+
+    def _stream(self, request: AnswerRequest):
+        parts: list[str] = []
+        finish = None
+        with self._lock:
+            llm = self._load()
+            messages, max_tokens = self._fit(llm, request)
+            try:
+                for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
+                                                        stream=True):
+                    choice = chunk["choices"][0]
+                    finish = choice.get("finish_reason") or finish
+                    piece = choice.get("delta", {}).get("content")
+                    if piece:
+                        parts.append(piece)
+                        yield piece
+            except ValueError as exc:
+                raise ModelUnavailable(f"local model {self.model_path.name} cannot answer: {exc}") from None
+            # llama.cpp reports no usage when streaming. The context now holds the prompt and every
+            # generated token but the last one sampled (the end-of-turn token, or the one that hit max_tokens).
+            raw = "".join(parts)
+            completion_tokens = len(llm.tokenize(raw.encode("utf-8"), add_bos=False, special=True)) if raw else 0
+            prompt_tokens = max(llm.n_tokens - completion_tokens + (1 if finish == "length" else 0), 0)
+        return Completion(text=raw.strip(), model=self.name, prompt_tokens=prompt_tokens,
+                          completion_tokens=completion_tokens)
 
     @staticmethod
     def _counter(llm):

@@ -42,4 +42,23 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX feedback_conversation_id ON feedback (conversation_id)",
         ],
     ),
+    (
+        2,
+        "answer cost, time to first token and generation time",
+        [
+            "ALTER TABLE conversations ADD COLUMN cost DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE conversations ADD COLUMN time_to_first_token DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE conversations ADD COLUMN generation_time DOUBLE PRECISION NOT NULL DEFAULT 0",
+        ],
+    ),
+    (
+        3,
+        "grounding check and conversation state",
+        [
+            # JSON: {"grounded": bool, "unknown_titles": [...], "mentioned_ids": [...], "repaired": bool, ...}
+            "ALTER TABLE conversations ADD COLUMN grounding TEXT NOT NULL DEFAULT ''",
+            # JSON: the turn's understanding (intent, filters, person, subject, excluded films) for follow-ups
+            "ALTER TABLE conversations ADD COLUMN understanding TEXT NOT NULL DEFAULT ''",
+        ],
+    ),
 ]

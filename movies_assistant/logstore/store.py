@@ -41,6 +41,11 @@ class AnswerRecord:
     relevance: str = "UNJUDGED"
     relevance_explanation: str = ""
     timestamp: str = field(default_factory=now)
+    cost: float = 0.0  # dollars, from the model's price (pricing.py); 0 for the composer and local models
+    time_to_first_token: float = 0.0  # seconds from the question to the first streamed chunk
+    generation_time: float = 0.0  # seconds the model took, first request to last chunk
+    grounding: dict = field(default_factory=dict)  # the grounding check's result (rag.py)
+    understanding: dict = field(default_factory=dict)  # the turn's state, for follow-ups
 
     @property
     def total_tokens(self) -> int:
@@ -114,11 +119,14 @@ class LogStore:
         self._run(
             "INSERT INTO conversations (id, conversation_id, turn, question, answer, model_used, response_time, "
             "retrieval_time, prompt_tokens, completion_tokens, total_tokens, relevance, relevance_explanation, "
-            "sources, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sources, timestamp, cost, time_to_first_token, generation_time, grounding, understanding) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 r.id, r.conversation_id, r.turn, r.question, r.answer, r.model_used, r.response_time,
                 r.retrieval_time, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.relevance,
-                r.relevance_explanation, json.dumps(r.sources), r.timestamp,
+                r.relevance_explanation, json.dumps(r.sources), r.timestamp, r.cost, r.time_to_first_token,
+                r.generation_time, json.dumps(r.grounding) if r.grounding else "",
+                json.dumps(r.understanding) if r.understanding else "",
             ),
         )
 
@@ -133,6 +141,20 @@ class LogStore:
                 "relevance_explanation", "prompt_tokens", "completion_tokens", "total_tokens")
         return dict(zip(keys, row)) if row else None
 
+    def answer_details(self, answer_id: str) -> dict | None:
+        """Everything logged about one answer, JSON columns decoded (None when unknown)."""
+        keys = ("id", "conversation_id", "turn", "question", "answer", "model_used", "response_time",
+                "retrieval_time", "prompt_tokens", "completion_tokens", "total_tokens", "relevance",
+                "relevance_explanation", "judge_model", "eval_prompt_tokens", "eval_completion_tokens", "cost",
+                "time_to_first_token", "generation_time", "sources", "grounding", "understanding", "timestamp")
+        row = self._run(f"SELECT {', '.join(keys)} FROM conversations WHERE id = ?", (answer_id,), fetch="one")
+        if not row:
+            return None
+        data = dict(zip(keys, row))
+        for key, empty in (("sources", []), ("grounding", {}), ("understanding", {})):
+            data[key] = json.loads(data[key]) if data[key] else empty
+        return data
+
     def history(self, conversation_id: str, limit: int = 6) -> list[dict]:
         """The last `limit` turns of a conversation, oldest first."""
         rows = self._run(
@@ -143,6 +165,25 @@ class LogStore:
         )
         return [
             {"turn": t, "question": q, "answer": a, "sources": json.loads(s)} for t, q, a, s in reversed(rows)
+        ]
+
+    def turns(self, conversation_id: str, limit: int = 20) -> list[dict]:
+        """The last `limit` turns with what follow-ups need (grounding, understanding, feedback), oldest first."""
+        rows = self._run(
+            "SELECT id, turn, question, answer, sources, grounding, understanding FROM conversations "
+            "WHERE conversation_id = ? ORDER BY turn DESC LIMIT ?",
+            (conversation_id, limit),
+            fetch="all",
+        )
+        feedback = dict(self._run(
+            "SELECT answer_id, MIN(feedback) FROM feedback WHERE conversation_id = ? GROUP BY answer_id",
+            (conversation_id,), fetch="all",
+        ))
+        return [
+            {"id": i, "turn": t, "question": q, "answer": a, "sources": json.loads(s),
+             "grounding": json.loads(g) if g else {}, "understanding": json.loads(u) if u else {},
+             "feedback": feedback.get(i, 0)}
+            for i, t, q, a, s, g, u in reversed(rows)
         ]
 
     def last_turn(self, conversation_id: str) -> int:

@@ -1,0 +1,296 @@
+"""Follow-ups: what a question means given the earlier turns of its conversation.
+
+Each logged turn keeps a small state (its `understanding` column): the intent and filters, the film
+and person it was about, and the films suggested or turned down so far. `resolve` reads the last
+turns and the new question and returns a `Plan`:
+
+* "who directed it?", "when did the second one come out?": `subject`, the film referred to;
+* "what else has she been in?": the person last in focus (the earlier question's person, else the
+  first person the earlier answer names) becomes a filmography;
+* "anything similar but older?", "more like that", "something newer": a recommendation similar to the
+  film being discussed, or the earlier recommendation's filters, shifted in time;
+* in a recommendation conversation, films already suggested or turned down ("I've seen Alien",
+  "not Aliens", a -1 on the answer that suggested them) are excluded.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+from .movies import Movie
+from .query import Understanding
+from .search import Filters, SearchStore
+from .search.base import normalize_title
+
+FILM_REF = re.compile(r"\b(it|its|it's|that (movie|film|one)|this (movie|film|one)|the (movie|film))\b", re.I)
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "1st": 0, "2nd": 1, "3rd": 2,
+            "4th": 3, "5th": 4, "last": -1}
+ORDINAL_REF = re.compile(r"\bthe (first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)( one| (movie|film))?\b",
+                         re.I)
+PERSON_REF = re.compile(r"\b(she|he|her|him|his|hers)\b", re.I)
+PERSON_WORK = re.compile(r"\b(what else|other (movies|films|roles|work)|been in|filmography|career|movies|films|"
+                         r"starred|appeared|acted|directed|worked|made)\b", re.I)
+SIMILAR = re.compile(r"\b(similar|like (it|that|this|those|these|them)|more like|same (kind|type|vibe))\b", re.I)
+MORE = re.compile(r"\b(anything else|something else|other (ones|suggestions|recommendations|options|films|movies)|"
+                  r"another|more (suggestions|recommendations|films|movies|options|please)|any more|what else)\b",
+                  re.I)
+OLDER = re.compile(r"\b(older|earlier|classic|less recent)\b", re.I)
+NEWER = re.compile(r"\b(newer|more recent|recent|later|modern|latest)\b", re.I)
+SIMILAR_TO = re.compile(r"\b(?:similar to|movies like|films like|something like|anything like|like)\s+(.+?)"
+                        r"(?=[?.!;]|,|\bbut\b|\bfrom\b|\bwith\b|$)", re.I)
+REJECT = re.compile(
+    r"\b(?:not|no|except|other than|besides|apart from|excluding|without|skip|"
+    r"(?:i'?ve|i have|i already|already)\s+(?:already\s+)?(?:seen|watched)|(?:didn'?t|don'?t|did not|do not) "
+    r"(?:like|want)|hated|"
+    r"disliked?)\s+(.+?)(?=[.;!?]|,|\bbut\b|\bso\b|\bcan\b|\bany\b|\bsomething\b|$)",
+    re.I,
+)
+SHORT_FOLLOW_UP_WORDS = 10
+SIMILAR_KEYWORDS = 8
+
+
+@dataclass
+class Plan:
+    """How to answer this turn, after the conversation so far is taken into account."""
+
+    understanding: Understanding
+    subject: Movie | None = None  # the film the question refers to ("it", "the second one")
+    similar_to: Movie | None = None  # recommend films like this one
+    excluded_ids: list[int] = field(default_factory=list)  # never recommend again in this conversation
+    rejected_ids: list[int] = field(default_factory=list)  # turned down by the user (cumulative)
+    suggested_ids: list[int] = field(default_factory=list)  # recommended in earlier turns (cumulative)
+    follow_up: str = ""  # what was resolved: film, person, recommendation
+    known_films: list[dict] = field(default_factory=list)  # every film of the earlier turns (id, title, year)
+
+    def state(self, mentioned_ids: list[int], top_id: int | None = None) -> dict:
+        """What the log keeps of this turn for the next one (`top_id`: the first retrieved film)."""
+        u = self.understanding
+        suggested = list(self.suggested_ids)
+        if u.intent == "recommendation":
+            suggested += [i for i in mentioned_ids if i not in suggested]
+        subject = self.subject.id if self.subject else None
+        if subject is None and u.intent not in ("recommendation", "filmography", "comparison"):
+            subject = top_id if top_id is not None else (mentioned_ids[0] if mentioned_ids else None)
+        return {
+            **u.to_dict(), "topic": u.topic, "subject_id": subject,
+            "similar_to_id": self.similar_to.id if self.similar_to else None,
+            "suggested_ids": suggested[-200:], "rejected_ids": self.rejected_ids[-200:],
+            "mentioned_ids": mentioned_ids, "follow_up": self.follow_up,
+        }
+
+    def describe(self) -> dict:
+        """The plan as the API shows it, next to the understanding."""
+        data = {}
+        if self.follow_up:
+            data["follow_up"] = self.follow_up
+        if self.subject:
+            data["subject"] = self.subject.label()
+        if self.similar_to:
+            data["similar_to"] = self.similar_to.label()
+        if self.excluded_ids:
+            data["excluded"] = len(self.excluded_ids)
+        return data
+
+
+def resolve(question: str, u: Understanding, turns: list[dict], store: SearchStore) -> Plan:
+    """The plan for `question` (already understood as `u`) after `turns` (oldest first, from the log)."""
+    u = copy.deepcopy(u)
+    plan = Plan(u)
+    last = turns[-1] if turns else None
+    last_state = (last or {}).get("understanding") or {}
+    plan.known_films = _known_films(turns)
+    plan.suggested_ids = list(last_state.get("suggested_ids") or [])
+    plan.rejected_ids = list(last_state.get("rejected_ids") or [])
+    for turn in turns:  # a -1 on an answer turns down the films it suggested
+        if turn.get("feedback", 0) < 0 and (turn.get("understanding") or {}).get("intent") == "recommendation":
+            plan.rejected_ids += [i for i in (turn.get("grounding") or {}).get("mentioned_ids", [])
+                                  if i not in plan.rejected_ids]
+    plan.rejected_ids += [i for i in _rejected(question, plan.known_films, store) if i not in plan.rejected_ids]
+    short = len(question.split()) <= SHORT_FOLLOW_UP_WORDS
+
+    if last is not None and short and u.intent != "comparison":
+        subject = _referred_film(question, last, last_state, store)
+        person = _referred_person(question, u, last, last_state, store)
+        previous_recommendation = last_state.get("intent") == "recommendation"
+        follow_recommendation = bool(SIMILAR.search(question) or MORE.search(question)
+                                     or OLDER.search(question) or NEWER.search(question))
+        if person and PERSON_WORK.search(question):
+            u.intent, u.person, u.filters.person, u.topic = "filmography", person, person, ""
+            plan.follow_up = "person"
+        elif follow_recommendation and not PERSON_REF.search(question) and (
+                previous_recommendation or subject is not None or _last_subject(last, last_state, store)):
+            seed = subject or (None if previous_recommendation else _last_subject(last, last_state, store))
+            _follow_recommendation(question, u, plan, last, last_state, seed, store)
+        elif subject is not None:
+            plan.subject = subject
+            plan.follow_up = "film"
+            if u.intent in ("recommendation", "general") and not u.filters.to_dict():
+                u.intent = "general"
+
+    if u.intent == "recommendation" and plan.similar_to is None:
+        plan.similar_to = _similar_to(question, store)
+        if plan.similar_to is not None and not plan.follow_up:
+            u.topic = ""
+    if u.intent == "recommendation":
+        excluded = plan.suggested_ids + plan.rejected_ids
+        if plan.similar_to is not None:
+            excluded.append(plan.similar_to.id)
+        plan.excluded_ids = list(dict.fromkeys(excluded))
+    return plan
+
+
+def similarity_text(movie: Movie) -> str:
+    """A search text for films like `movie`: its title words, keywords and genres."""
+    return " ".join([movie.title] + movie.keywords[:SIMILAR_KEYWORDS] + movie.genres)
+
+
+def people_in(text: str, store: SearchStore) -> list[str]:
+    """The people (as the index knows them) named in `text`, in order of appearance."""
+    runs = [m.group(0) for m in re.finditer(r"[A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,3}", text)]
+    candidates = []
+    for run in runs:
+        words = run.split()
+        # the run itself, then its 2- and 3-word pieces ("Stars Sigourney Weaver" -> "Sigourney Weaver")
+        pieces = [run] + [" ".join(words[i:i + n]) for n in (3, 2) for i in range(len(words) - n + 1)]
+        candidates.extend(p.strip(".,'’") for p in pieces)
+    known = set(store.known_people(list(dict.fromkeys(candidates)))) if candidates else set()
+    found = []
+    for run in runs:
+        words = run.split()
+        pieces = [run] + [" ".join(words[i:i + n]) for n in (3, 2) for i in range(len(words) - n + 1)]
+        for piece in pieces:
+            piece = piece.strip(".,'’")
+            if piece in known and piece not in found:
+                found.append(piece)
+                break
+    return found
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _known_films(turns: list[dict]) -> list[dict]:
+    seen, films = set(), []
+    for turn in turns:
+        for source in turn.get("sources") or []:
+            if source.get("id") not in seen:
+                seen.add(source.get("id"))
+                films.append(source)
+    return films
+
+
+def _referred_film(question: str, last: dict, state: dict, store: SearchStore) -> Movie | None:
+    """The film "it" / "the second one" means: the earlier turn's subject, or one it listed."""
+    mentioned = (last.get("grounding") or {}).get("mentioned_ids") or []
+    ordinal = ORDINAL_REF.search(question)
+    if ordinal and mentioned:
+        index = ORDINALS[ordinal.group(1).lower()]
+        if -len(mentioned) <= index < len(mentioned):
+            return next(iter(store.get([mentioned[index]])), None)
+    if not FILM_REF.search(question):
+        return None
+    return _last_subject(last, state, store, lists=True)
+
+
+def _last_subject(last: dict, state: dict, store: SearchStore, lists: bool = False) -> Movie | None:
+    """The film the earlier turn was about; with `lists`, also the first film of a list it gave."""
+    if state.get("intent") in ("recommendation", "filmography") and not lists:
+        return None
+    mentioned = (last.get("grounding") or {}).get("mentioned_ids") or []
+    subject = state.get("subject_id")
+    if subject is None:
+        subject = mentioned[0] if mentioned else ((last.get("sources") or [{}])[0].get("id"))
+    return next(iter(store.get([subject])), None) if subject is not None else None
+
+
+def _referred_person(question: str, u: Understanding, last: dict, state: dict, store: SearchStore) -> str | None:
+    """The person "she" / "him" means: the earlier question's person, else the first the earlier answer names."""
+    if not PERSON_REF.search(question) or u.person:
+        return None
+    if state.get("person"):
+        return state["person"]
+    people = people_in(last.get("answer") or "", store)
+    return people[0] if people else None
+
+
+def _follow_recommendation(question: str, u: Understanding, plan: Plan, last: dict, state: dict,
+                           subject: Movie | None, store: SearchStore) -> None:
+    """Turn a short follow-up into a recommendation that continues the conversation's last one."""
+    plan.follow_up = "recommendation"
+    asked = u.filters
+    if state.get("intent") == "recommendation":
+        base = Filters(**{k: v for k, v in (state.get("filters") or {}).items() if k in Filters.__dataclass_fields__})
+        u.topic = state.get("topic") or ""
+        if state.get("similar_to_id") is not None:
+            plan.similar_to = next(iter(store.get([state["similar_to_id"]])), None)
+        reference_years = [f.get("year") for f in plan.known_films
+                           if f.get("id") in ((last.get("grounding") or {}).get("mentioned_ids") or [])
+                           and f.get("year")]
+    else:
+        base = Filters()
+        plan.similar_to = subject
+        u.topic = ""
+        reference_years = [subject.year] if subject is not None and subject.year else []
+    # what the follow-up asks for itself wins over what is carried over
+    for name, value in asked.to_dict().items():
+        setattr(base, name, value)
+    if OLDER.search(question) and asked.year_max is None:
+        reference = base.year_min or (plan.similar_to.year if plan.similar_to else None) or min(reference_years,
+                                                                                                 default=None)
+        if reference:
+            base.year_min, base.year_max = None, reference - 1
+    elif NEWER.search(question) and asked.year_min is None:
+        reference = base.year_max or (plan.similar_to.year if plan.similar_to else None) or max(reference_years,
+                                                                                                 default=None)
+        if reference:
+            base.year_min, base.year_max = reference + 1, None
+    u.filters = base
+    u.intent = "recommendation"
+    u.person = None
+
+
+def _similar_to(question: str, store: SearchStore) -> Movie | None:
+    """The film of "movies like Alien" / "similar to Toy Story", when the index has that exact title."""
+    match = SIMILAR_TO.search(question)
+    if not match:
+        return None
+    return _exact_title(match.group(1), store)
+
+
+def _exact_title(text: str, store: SearchStore) -> Movie | None:
+    key = normalize_title(text)
+    if not key:
+        return None
+    hits = [h.movie for h in store.search(text, k=5)]
+    exact = [m for m in hits if normalize_title(m.title) == key]
+    return max(exact, key=lambda m: m.vote_count) if exact else None
+
+
+def _rejected(question: str, known: list[dict], store: SearchStore) -> list[int]:
+    """Films the question turns down: "I've seen Alien", "not Aliens", "anything but Toy Story"."""
+    ids = []
+    for match in REJECT.finditer(question):
+        span = match.group(1).strip()
+        key = normalize_title(span)
+        if not key or key in ("that", "that one", "this", "this one", "it", "those", "them", "one", "any", "really"):
+            continue
+        whole = _exact_title(span, store) if (span[:1].isupper() or len(span.split()) >= 2) else None
+        if whole is not None:  # "Harry and the Hendersons" is one title
+            ids.append(whole.id)
+            continue
+        for part in re.split(r"\s+(?:or|and|nor)\s+|,\s*", span):
+            part_key = normalize_title(part)
+            if not part_key:
+                continue
+            matches = [f["id"] for f in sorted(known, key=lambda f: -len(f.get("title") or ""))
+                       if normalize_title(f.get("title") or "")
+                       and re.search(rf"(?<!\w){re.escape(normalize_title(f['title']))}(?!\w)", part_key)]
+            if matches:
+                ids.append(matches[0])
+            elif part[:1].isupper() or len(part.split()) >= 2:
+                # a title from the whole index only when it is capitalised or several words long
+                movie = _exact_title(part, store)
+                if movie is not None:
+                    ids.append(movie.id)
+    return list(dict.fromkeys(ids))

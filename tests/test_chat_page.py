@@ -1,0 +1,134 @@
+"""The chat page (GET /), end to end in a real headless Chromium against a running server.
+
+Chromium is Debian's (`/usr/bin/chromium`, or CHROMIUM_PATH) driven by Python Playwright; nothing is
+downloaded. Without them the browser tests are skipped with the reason, or fail when
+REQUIRE_BROWSER=1. Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from movies_assistant import TMDB_ATTRIBUTION
+
+from .conftest import ARTIFACTS
+from .test_grounding import Scripted
+from .test_streaming import GatedProvider
+
+def test_page_is_served_with_attribution_and_no_build_step(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert TMDB_ATTRIBUTION in html
+    assert '<script src="/chat/static/chat.js"></script>' in html and "/chat/static/chat.css" in html
+    js = client.get("/chat/static/chat.js")
+    assert js.status_code == 200 and "javascript" in js.mimetype
+    source = js.get_data(as_text=True)
+    assert "innerHTML" not in source and "insertAdjacentHTML" not in source  # model output is text only
+    assert "getReader()" in source and "/question/stream" in source and "/feedback" in source
+    assert client.get("/chat/static/chat.css").status_code == 200
+
+
+# -- the browser ---------------------------------------------------------------------------------
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 1300})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def ask(page, question: str):
+    """Type a question, send it, and wait for its answer to finish; the answer's element."""
+    count = page.locator("article.message.assistant").count()
+    page.fill("#question", question)
+    page.click("#send")
+    answer = page.locator("article.message.assistant").nth(count)
+    answer.locator("xpath=self::*[contains(@class, 'done')]").wait_for(timeout=20_000)
+    return answer
+
+
+def test_ask_follow_up_and_feedback_in_the_browser(page, server, app):
+    log = app.extensions["movies_assistant"].log
+    page.goto(server + "/")
+    assert page.title() == "Movies Assistant"
+    assert page.inner_text("footer.attribution") == TMDB_ATTRIBUTION
+
+    first = ask(page, "Who starred in Alien?")
+    assert first.locator(".text").inner_text().startswith("Alien (1979) stars Sigourney Weaver")
+    cards = first.locator("[data-testid=sources] > .source-card")  # the films the answer names; the others fold away
+    assert cards.count() == 1
+    alien = cards.first.inner_text()
+    assert "Alien" in alien and "(1979)" in alien and "Science Fiction" in alien and "★ 7.9/10" in alien
+    assert first.locator("details.more summary").inner_text() == "Other retrieved films (9)"
+
+    second = ask(page, "What else has she been in?")
+    text = second.locator(".text").inner_text()
+    assert text.startswith("Sigourney Weaver has") and "Avatar (2009)" in text
+    assert second.locator("[data-testid=sources] > .source-card").count() == 6
+    conversation_id = first.get_attribute("data-answer-id") and log.answer_details(
+        second.get_attribute("data-answer-id"))["conversation_id"]
+    assert log.answer_details(first.get_attribute("data-answer-id"))["conversation_id"] == conversation_id
+    assert page.inner_text("#conversation") == "conversation " + conversation_id[:8]
+
+    second.locator("button.vote[data-value='1']").click()
+    second.locator(".feedback-status", has_text="recorded").wait_for(timeout=10_000)
+    assert second.locator(".feedback-status").inner_text() == "Thanks, feedback +1 recorded."
+    assert log.feedback_for(conversation_id) == [1]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-page.png"), full_page=True)
+
+
+def test_the_answer_streams_into_the_page(page, server, app):
+    provider = GatedProvider(["Star Wars (1977) ", "was directed ", "by George Lucas."])
+    app.extensions["movies_assistant"].provider = provider
+    page.goto(server + "/")
+    page.fill("#question", "Who directed Star Wars?")
+    page.click("#send")
+    answer = page.locator("article.message.assistant").first
+    # the first chunk is on the page, with the source cards, while the model is still working
+    answer.locator(".text", has_text="Star Wars (1977)").wait_for(timeout=10_000)
+    assert "streaming" in answer.get_attribute("class") and not provider.gate.is_set()
+    assert answer.locator(".source-card").first.inner_text().startswith("Star Wars (1977)")
+    assert page.is_disabled("#send")
+    provider.gate.set()
+    answer.locator("xpath=self::*[contains(@class, 'done')]").wait_for(timeout=10_000)
+    assert answer.locator(".text").inner_text() == "Star Wars (1977) was directed by George Lucas."
+    assert "gated" in answer.locator(".meta").inner_text()
+    assert not page.is_disabled("#send")
+
+
+def test_model_output_is_shown_as_text_never_as_html(page, server, app):
+    html = 'Star Wars (1977) <img src=x onerror="window.pwned=1"> <b>bold</b> was directed by George Lucas.'
+    app.extensions["movies_assistant"].provider = Scripted(html)
+    page.goto(server + "/")
+    answer = ask(page, "Who directed Star Wars?")
+    assert answer.locator(".text").inner_text() == html
+    assert answer.locator(".text img, .text b").count() == 0
+    time.sleep(0.2)
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_repaired_answer_replaces_the_streamed_text_with_a_notice(page, server, app):
+    app.extensions["movies_assistant"].provider = Scripted(
+        "Star Wars (1977) was directed by George Lucas. Also watch The Silent Horizon (2015).")
+    page.goto(server + "/")
+    answer = ask(page, "Who directed Star Wars?")
+    assert answer.locator(".text").inner_text() == "Star Wars (1977) was directed by George Lucas."
+    assert "The Silent Horizon (2015)" in answer.locator(".notice").inner_text()
+
+
+def test_errors_are_shown(page, server):
+    page.goto(server + "/")
+    page.evaluate("document.getElementById('question').removeAttribute('maxlength')")
+    page.fill("#question", "x" * 2500)
+    page.click("#send")
+    failed = page.locator("article.message.assistant.failed")
+    failed.wait_for(timeout=10_000)
+    assert "longer than 2000 characters" in failed.locator(".meta").inner_text()
