@@ -30,12 +30,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["movies_assistant"] = Services(settings)
 
-    from . import api, cli, web  # imported here: they import this module
+    from . import api, cli, dashboard, metrics, web  # imported here: they import this module
 
     app.register_blueprint(web.chat)
     app.register_blueprint(api.questions)
     app.register_blueprint(api.search)
     app.register_blueprint(api.health)
+    app.register_blueprint(dashboard.dashboard)
+    metrics.register(app)
     cli.register(app)
     _register_errors(app)
     return app

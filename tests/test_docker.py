@@ -247,7 +247,7 @@ def test_grafana_datasource_reads_credentials_from_the_environment():
 def test_grafana_dashboard_panels_use_the_provisioned_datasource():
     dashboard = json.loads(DASHBOARD.read_text())
     panels = dashboard["panels"]
-    assert len(panels) == 6
+    assert len(panels) >= 6  # the seed's six and more (each panel's SQL is run in test_grafana.py)
     ids = [p["id"] for p in panels]
     assert len(ids) == len(set(ids)), f"duplicate panel ids: {ids}"
     uid = provisioned_datasource()["uid"]
@@ -257,8 +257,10 @@ def test_grafana_dashboard_panels_use_the_provisioned_datasource():
         for target in panel["targets"]:
             assert target.get("datasource", {"uid": uid})["uid"] == uid, panel["title"]
             assert "$__timeFilter(timestamp)" in target["rawSql"], panel["title"]
-    types = sorted(p["type"] for p in panels)
-    assert types == sorted(["table", "piechart", "gauge", "timeseries", "barchart", "timeseries"])
+    types = [p["type"] for p in panels]
+    for kind in ("table", "piechart", "gauge", "barchart", "timeseries"):
+        assert kind in types, f"no {kind} panel (the seed dashboard had one)"
+    assert types.count("timeseries") >= 2
 
 
 def test_grafana_dashboard_queries_existing_columns():
