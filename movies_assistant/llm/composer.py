@@ -135,40 +135,45 @@ def card(m: Movie) -> str:
     return line
 
 
+# fact field -> (the Movie attribute it needs, sentence when known, sentence when unknown or None
+# when always known). Sentences are formatted with the film (`m`, `label`) and `fact_values`.
+FACT_SENTENCES = {
+    "release_date": ("release_date", "{m.title} was released on {date}.",
+                     "The release date of {m.title} is not recorded."),
+    "budget": ("budget", "The budget of {label} was {budget}.", "The budget of {label} is not recorded in the data."),
+    "revenue": ("revenue", "{label} earned {revenue} at the box office.",
+                "The box-office revenue of {label} is not recorded in the data."),
+    "runtime": ("runtime", "{label} runs {m.runtime} minutes ({hours} h {minutes} min).",
+                "The runtime of {label} is not recorded."),
+    "rating": ("id", "{label} {rating}.", None),
+    "genres": ("genres", "{label} is {genres}.", "{label} has no genres recorded."),
+    "language": ("id", "The original language of {label} is {language}.", None),
+    "tagline": ("tagline", 'The tagline of {label} is "{m.tagline}".', "{label} has no tagline recorded."),
+    "production_companies": ("production_companies", "{label} was produced by {companies}.",
+                             "The production companies of {label} are not recorded."),
+    "keywords": ("keywords", "Keywords for {label}: {keywords}.", "{label} has no keywords recorded."),
+    "status": ("id", "The status of {label} is {status}.", None),
+}
+
+
+def fact_values(m: Movie) -> dict:
+    return {
+        "m": m, "label": m.label(), "date": nice_date(m.release_date), "budget": money(m.budget),
+        "revenue": money(m.revenue), "hours": m.runtime // 60, "minutes": m.runtime % 60, "rating": rating(m),
+        "genres": names(m.genres, 10), "language": LANGUAGE_NAMES.get(m.original_language, m.original_language
+                                                                     or "unknown"),
+        "companies": names(m.production_companies, 8), "keywords": ", ".join(m.keywords[:12]),
+        "status": m.status or "unknown",
+    }
+
+
 def fact(request: AnswerRequest) -> str:
     m, field = request.movies[0], request.understanding.fact_field
-    label = m.label()
-    if field == "release_date":
-        return f"{m.title} was released on {nice_date(m.release_date)}." if m.release_date else \
-            f"The release date of {m.title} is not recorded."
-    if field == "budget":
-        return f"The budget of {label} was {money(m.budget)}." if m.budget else \
-            f"The budget of {label} is not recorded in the data."
-    if field == "revenue":
-        return f"{label} earned {money(m.revenue)} at the box office." if m.revenue else \
-            f"The box-office revenue of {label} is not recorded in the data."
-    if field == "runtime":
-        return f"{label} runs {m.runtime} minutes ({m.runtime // 60} h {m.runtime % 60} min)." if m.runtime else \
-            f"The runtime of {label} is not recorded."
-    if field == "rating":
-        return f"{label} {rating(m)}."
-    if field == "genres":
-        return f"{label} is {names(m.genres, 10) or 'not classified by genre'}." if m.genres else \
-            f"{label} has no genres recorded."
-    if field == "language":
-        lang = LANGUAGE_NAMES.get(m.original_language, m.original_language or "unknown")
-        return f"The original language of {label} is {lang}."
-    if field == "tagline":
-        return f'The tagline of {label} is "{m.tagline}".' if m.tagline else f"{label} has no tagline recorded."
-    if field == "production_companies":
-        return f"{label} was produced by {names(m.production_companies, 8)}." if m.production_companies else \
-            f"The production companies of {label} are not recorded."
-    if field == "keywords":
-        return f"Keywords for {label}: {', '.join(m.keywords[:12])}." if m.keywords else \
-            f"{label} has no keywords recorded."
-    if field == "status":
-        return f"The status of {label} is {m.status or 'unknown'}."
-    return general(request)
+    if field not in FACT_SENTENCES:
+        return general(request)
+    attribute, known, unknown = FACT_SENTENCES[field]
+    sentence = known if getattr(m, attribute) or unknown is None else unknown
+    return sentence.format(**fact_values(m))
 
 
 def cast(request: AnswerRequest) -> str:
