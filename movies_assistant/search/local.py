@@ -7,6 +7,7 @@ file, so readers (including a running server) keep the old index until the new o
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -32,9 +33,22 @@ from .base import (
 
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 ANALYZER = "movie_en"
-WRITER_HEAP = 256 * 1024 * 1024
+WRITER_HEAP = 512 * 1024 * 1024  # allocated as used: 720k movies fit in one segment (~0.5 GB peak RSS)
 SCHEMA_VERSION = "2"
 PRIOR_SCALE = 0.08  # at most a 5% boost: breaks ties between namesakes, never outranks a better match
+
+
+def _writer_threads() -> int:
+    """Indexing threads for a rebuild: the cores left beside the Python thread that feeds them, 1 or 2.
+
+    Feeding costs about as much CPU per movie as indexing, so more than 2 threads cannot be kept busy,
+    and on a 2-core machine a second indexing thread only competes with the feeder.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores - 1))
 
 
 def _schema() -> tantivy.Schema:
@@ -53,6 +67,9 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+_DOC_SCHEMA = _schema()  # types the values of `_document`
+
+
 def _analyzer() -> tantivy.TextAnalyzer:
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
@@ -67,42 +84,69 @@ def _analyzer() -> tantivy.TextAnalyzer:
 
 def popularity_prior(vote_count: int) -> float:
     """A mild boost for well-known films so namesakes separate; tantivy multiplies by log2(2 + prior)."""
-    import math
-
     return min(1.0, math.log10(1 + max(vote_count, 0)) / 4.0) * PRIOR_SCALE
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _name_key(name: str) -> str:
+    """`normalize_name`, with a shortcut for ASCII names (NFKD leaves them as they are)."""
+    return " ".join(name.lower().split()) if name.isascii() else normalize_name(name)
+
+
+def _title_key(title: str) -> str:
+    """`normalize_title`, with the same ASCII shortcut."""
+    return " ".join(_WORDS.findall(title.lower())) if title.isascii() else normalize_title(title)
+
+
+_TEXT_VALUES = (  # index text field -> Movie attribute
+    ("title", "title"), ("cast", "cast"), ("directors", "directors"), ("keywords", "keywords"),
+    ("overview", "overview"), ("genres", "genres"), ("tagline", "tagline"), ("companies", "production_companies"),
+)
+_RECORD_FIELDS = tuple(Movie.__dataclass_fields__)
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode  # = json.dumps(..., ensure_ascii=False)
+
+
+def _record_json(movie: Movie, year: int | None) -> bytes:
+    """`json.dumps(movie.to_dict(), ensure_ascii=False)` as UTF-8, without copying the lists first."""
+    fields = movie.__dict__
+    record = {**fields, "year": year} if tuple(fields) == _RECORD_FIELDS else movie.to_dict()
+    return _encode_json(record).encode()
+
+
 def _document(movie: Movie) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_integer("id", movie.id)
-    values = {
-        "title": [movie.title],
-        "cast": movie.cast,
-        "directors": movie.directors,
-        "keywords": movie.keywords,
-        "overview": [movie.overview],
-        "genres": movie.genres,
-        "tagline": [movie.tagline],
-        "companies": movie.production_companies,
-    }
-    for name, items in values.items():
-        for item in items:
-            if item:
-                doc.add_text(name, item)
-    doc.add_text("title_key", normalize_title(movie.title))
-    for genre in movie.genres:
-        doc.add_text("genre_tags", genre.lower())
+    """The index document of a movie, built in one call (`from_dict` types each value by the schema).
+
+    Text fields get their non-empty values in order (a field with none is left out); `doc` holds the
+    whole record as JSON. This runs once per movie on ingest, so it avoids needless Python calls.
+    """
+    year = movie.year
+    values: dict = {"id": movie.id}
+    for name, attribute in _TEXT_VALUES:
+        items = getattr(movie, attribute)
+        if type(items) is str:
+            if items:
+                values[name] = items
+        elif items:
+            values[name] = items if all(items) else [v for v in items if v]
+            if not values[name]:
+                del values[name]
+    values["title_key"] = _title_key(movie.title)
+    if movie.genres:
+        values["genre_tags"] = [genre.lower() for genre in movie.genres]
     if movie.original_language:
-        doc.add_text("language", movie.original_language)
-    for person in movie.cast + movie.directors:
-        doc.add_text("people", normalize_name(person))
-    doc.add_integer("year", movie.year if movie.year is not None else -1)
-    doc.add_integer("vote_count", movie.vote_count)
-    doc.add_integer("runtime", movie.runtime)
-    doc.add_float("vote_average", movie.vote_average)
-    doc.add_float("prior", popularity_prior(movie.vote_count))
-    doc.add_bytes("doc", json.dumps(movie.to_dict(), ensure_ascii=False).encode())
-    return doc
+        values["language"] = movie.original_language
+    people = movie.cast + movie.directors
+    if people:
+        values["people"] = [_name_key(person) for person in people]
+    values["year"] = year if year is not None else -1
+    values["vote_count"] = movie.vote_count
+    values["runtime"] = movie.runtime
+    values["vote_average"] = movie.vote_average
+    values["prior"] = popularity_prior(movie.vote_count)
+    values["doc"] = _record_json(movie, year)
+    return tantivy.Document.from_dict(values, _DOC_SCHEMA)
 
 
 class LocalStore:
@@ -112,6 +156,7 @@ class LocalStore:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._index: tantivy.Index | None = None
+        self._text_analyzer = _analyzer()
         self._opened: str | None = None
 
     # -- opening ---------------------------------------------------------
@@ -144,7 +189,7 @@ class LocalStore:
         try:
             index = tantivy.Index(_schema(), path=str(build), reuse=False)
             index.register_tokenizer(ANALYZER, _analyzer())
-            writer = index.writer(heap_size=WRITER_HEAP, num_threads=0)
+            writer = index.writer(heap_size=WRITER_HEAP, num_threads=_writer_threads())
             total = 0
             for chunk in chunks:
                 for movie in chunk:
@@ -191,30 +236,41 @@ class LocalStore:
     def count(self) -> int:
         return self._open().searcher().num_docs
 
+    def _terms(self, text: str) -> list[str]:
+        """Each distinct word of the question as the index analysed the text fields (folded, stemmed, no stop words)."""
+        return list(dict.fromkeys(self._text_analyzer.analyze(text)))[:MAX_QUERY_TERMS]
+
     def search(self, text: str, filters: Filters | None = None, k: int = 10) -> list[Hit]:
         index = self._open()
         schema = index.schema
-        clauses = [(tantivy.Occur.Must, q) for q in _filter_queries(schema, filters or Filters())]
-        words = re.sub(r"[^\w]+", " ", text).strip()
-        if words:
-            query, _errors = index.parse_query_lenient(words, list(TEXT_FIELDS), field_boosts=FIELD_BOOSTS)
+        filter_queries = _filter_queries(schema, filters or Filters())
+        # filters only select: wrapped to score 0, so they never reorder the text matches
+        clauses = [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in filter_queries]
+        terms = self._terms(text)
+        if terms:
+            lexical = _lexical_query(schema, terms)
             exact_terms = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "title_key", key))
                            for key in title_candidates(text)]  # a union of terms: ~6x faster than a term set
             exact = tantivy.Query.const_score_query(tantivy.Query.boolean_query(exact_terms), EXACT_TITLE_BOOST)
-            text_query = tantivy.Query.boolean_query([(tantivy.Occur.Should, query), (tantivy.Occur.Should, exact)])
+            text_query = tantivy.Query.boolean_query([(tantivy.Occur.Should, lexical),
+                                                      (tantivy.Occur.Should, exact)])
             clauses.append((tantivy.Occur.Must, text_query))
         if not clauses:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         query = tantivy.Query.boolean_query(clauses)
         searcher = index.searcher()
-        if words:
-            result = searcher.search(query, limit=k, count=False, weight_by_field="prior")
+        if terms:
+            found = None
+            if not filter_queries:  # with filters it saves nothing
+                found = _top_k_by_candidates(searcher, schema, query, lexical, exact_terms, k)
+            if found is None:
+                found = searcher.search(query, limit=k, count=False, weight_by_field="prior").hits
         else:
-            result = searcher.search(query, limit=k, count=False, order_by_field="vote_count")
+            found = searcher.search(query, limit=k, count=False, order_by_field="vote_count").hits
         hits = []
-        for score, address in result.hits:
+        for score, address in found:
             movie = Movie.from_dict(json.loads(searcher.doc(address)["doc"][0]))
-            hits.append(Hit(movie, float(score) if words else 0.0))
+            hits.append(Hit(movie, float(score) if terms else 0.0))
         return hits
 
     def get(self, ids: list[int]) -> list[Movie]:
@@ -232,6 +288,54 @@ class LocalStore:
     def known_people(self, names: list[str]) -> list[str]:
         searcher = self._open().searcher()
         return [n for n in names if searcher.doc_freq("people", normalize_name(n)) > 0]
+
+
+# -- search speed-ups that keep the results ------------------------------------------------------
+MAX_QUERY_TERMS = 64  # a question's first 64 words are plenty, and keep the query bounded
+CANDIDATES = 50  # (at least) lexical candidates per search in the two-step top k (see _top_k_by_candidates)
+CANDIDATE_SLACK = (1 + PRIOR_SCALE) * (1 + 1e-4)  # the most the prior and float rounding can raise a score
+
+
+def _lexical_query(schema: tantivy.Schema, terms: list[str]) -> tantivy.Query:
+    """Every analysed word of the question in every text field, with that field's boost, as one flat OR.
+
+    One flat OR of term queries lets tantivy skip most documents (block-max WAND), unlike the query
+    parser's nested OR per word, and scores the same: the sum of the matching terms' BM25 scores.
+    """
+    clauses = []
+    for term in terms:
+        for field, boost in FIELD_BOOSTS.items():
+            query = tantivy.Query.term_query(schema, field, term)
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(query, boost) if boost != 1 else query))
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _top_k_by_candidates(searcher, schema, query, lexical, exact_terms, k: int):
+    """The top `k` of an unfiltered text `query` (ranked with the popularity prior), by ranking candidates.
+
+    `query` matches `lexical` (the flat OR) or the exact-title clause. A film that is neither among the
+    CANDIDATES (or 5k) best for `lexical` alone (cheap: without the prior, tantivy skips most documents) nor an
+    exact-title match scores at most the last candidate's score times CANDIDATE_SLACK. So when the k-th
+    best candidate under the full `query` beats that, the candidates' top k is the exact answer, with
+    the scores `query` gives; otherwise this returns None and the caller searches everything.
+    """
+    candidates = max(CANDIDATES, 5 * k)
+    best = searcher.search(lexical, limit=candidates, count=False).hits
+    titled = searcher.search(tantivy.Query.boolean_query(exact_terms), limit=1000, count=False).hits
+    if len(titled) >= 1000:
+        return None
+    complete = len(best) < candidates  # then every film that matches is a candidate
+    bound = best[-1][0] * CANDIDATE_SLACK if best else 0.0  # what any other film scores at most
+    addresses = [address for _score, address in best + titled]
+    if not addresses:
+        return []
+    ids = sorted(set(searcher.fast_field_values("id", addresses)))
+    among = tantivy.Query.const_score_query(tantivy.Query.term_set_query(schema, "id", ids), 0.0)  # adds 0.0
+    hits = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, among)]),
+                           limit=k, count=False, weight_by_field="prior").hits
+    if not complete and (len(hits) < k or hits[-1][0] <= bound):
+        return None
+    return hits
 
 
 def _filter_queries(schema: tantivy.Schema, f: Filters) -> list[tantivy.Query]:
