@@ -152,7 +152,8 @@ def parse_filters(low: str) -> Filters:
 def find_person(question: str, known_people: Callable[[list[str]], list[str]]) -> str | None:
     """The longest 2-4 word phrase of the question that the index knows as a person."""
     words = re.findall(r"[\w'.À-ÿ-]+", question)
-    words = [w.strip(".'") for w in words]
+    # keep the dot of an initial ("Samuel L. Jackson" is indexed with it); strip sentence punctuation
+    words = [w.strip("'") if re.fullmatch(r"\w\.", w) else w.strip(".'") for w in words]
     candidates = []
     for size in (4, 3, 2):
         for i in range(len(words) - size + 1):

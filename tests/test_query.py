@@ -4,7 +4,7 @@ import pytest
 
 from movies_assistant.query import comparison_titles, parse_filters, understand
 
-PEOPLE = {"tom hanks", "christopher nolan", "penélope cruz", "penelope cruz"}
+PEOPLE = {"tom hanks", "christopher nolan", "penélope cruz", "penelope cruz", "samuel l. jackson"}
 
 
 def known(names):
@@ -54,6 +54,8 @@ def test_person_is_confirmed_against_the_index():
     assert u.person == "tom hanks" and u.filters.person == "tom hanks"
     assert u.filters.year_min == 1990
     assert understand("movies with Nobody Special", known).person is None
+    initial = understand("Which movies did Samuel L. Jackson star in?", known)
+    assert initial.person == "Samuel L. Jackson" and initial.intent == "filmography"
 
 
 @pytest.mark.parametrize("question, titles", [
