@@ -116,16 +116,9 @@ find_jdk() {
     return 1
 }
 
-# Runs a command as the node's owner: `esrunner` when we are root, else ourselves.
-as_owner() {
-    if [ "$(id -u)" = 0 ]; then
-        (cd / && runuser -u "$RUN_USER" -- "$@")
-    else
-        "$@"
-    fi
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+SERVICE_USER="$RUN_USER"
+# shellcheck source=scripts/service-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/service-lib.sh"
 
 # The pid in $PID_FILE when that process is this node (not a recycled pid).
 node_pid() {

@@ -67,16 +67,9 @@ install_postgres() {
     apt-get install -y -qq --no-install-recommends postgresql >&2
 }
 
-# Runs a command as the server's owner: `postgres` when we are root, else ourselves.
-as_owner() {
-    if [ "$(id -u)" = 0 ]; then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+SERVICE_USER=postgres
+# shellcheck source=scripts/service-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/service-lib.sh"
 
 is_running() {
     local bindir

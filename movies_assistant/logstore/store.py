@@ -156,16 +156,9 @@ class LogStore:
         return data
 
     def history(self, conversation_id: str, limit: int = 6) -> list[dict]:
-        """The last `limit` turns of a conversation, oldest first."""
-        rows = self._run(
-            "SELECT turn, question, answer, sources FROM conversations WHERE conversation_id = ? "
-            "ORDER BY turn DESC LIMIT ?",
-            (conversation_id, limit),
-            fetch="all",
-        )
-        return [
-            {"turn": t, "question": q, "answer": a, "sources": json.loads(s)} for t, q, a, s in reversed(rows)
-        ]
+        """The last `limit` turns of a conversation, oldest first: question, answer and sources only."""
+        keys = ("turn", "question", "answer", "sources")
+        return [{k: t[k] for k in keys} for t in self.turns(conversation_id, limit)]
 
     def turns(self, conversation_id: str, limit: int = 20) -> list[dict]:
         """The last `limit` turns with what follow-ups need (grounding, understanding, feedback), oldest first."""
