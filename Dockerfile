@@ -23,7 +23,10 @@ FROM ${PYTHON_IMAGE} AS build
 ARG PIPENV_VERSION=2026.10.3
 ARG INSTALL_LOCAL_LLM=0
 
+# llama.cpp (INSTALL_LOCAL_LLM=1) is built for AVX2, not -march=native: a native build crashes on CPUs
+# with AMX, and the image must run on machines other than the one that built it.
 ENV PIP_NO_CACHE_DIR=1 \
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIPENV_VERBOSITY=-1 \
     PIPENV_NOSPIN=1
