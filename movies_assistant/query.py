@@ -121,7 +121,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
                    r"something (like|to watch))\b", low):
         intent = "recommendation"
     elif person and not one_film and re.search(
-            r"\b(filmography|movies|films|what else|other (movies|films|roles|work)|career|starr(ed|ing)|stars? in|"
+            r"\b(filmography|movies|films|(every|all|each) (\w+ ){0,3}(movie|film)|what else|other (movies|films|roles|work)|career|starr(ed|ing)|stars? in|"
             r"appear(s|ed)?|been in|direct(ed|s)?|works?|roles|made)\b", low):
         intent = "filmography"
     elif re.search(r"\b(who directed|director|directed|filmmaker)\b", low):
@@ -141,8 +141,10 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     else:
         intent = "general"
 
+    if person and intent in LIST_INTENTS:
+        filters.person = person  # a filmography, or "sci-fi films with Sigourney Weaver"
     if intent == "filmography":
-        filters.person, topic = person, ""
+        topic = ""
     elif intent not in LIST_INTENTS or (intent == "general" and (one_film or len(topic.split()) >= DESCRIPTION_WORDS)):
         filters = Filters(person=person)  # about one film: only the person named narrows the search
         topic = q if intent == "general" else topic

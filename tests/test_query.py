@@ -44,6 +44,8 @@ def known(names):
     ("a movie where a family moves into a haunted house", "general"),
     ("I'm looking for a movie where a man cannot form new memories", "general"),
     ("english-language movies", "recommendation"),
+    ("list every Christopher Nolan film", "filmography"),
+    ("Tom Hanks plays a movie star who falls for a bookshop owner", "general"),
 ])
 def test_intents(question, intent):
     assert understand(question, known).intent == intent
@@ -135,6 +137,7 @@ def test_filters(text, expected):
     ("When was The Family Man released?", {}),
     ("Who directed the war movie Dunkirk?", {}),
     ("something older in french", {"language": "fr"}),  # short: a follow-up's constraints
+    ("Recommend comedies with Tom Hanks", {"genres": ["Comedy"], "person": "Tom Hanks"}),
 ])
 def test_filters_apply_to_list_requests_only(question, filters):
     assert understand(question, known, today=TODAY).filters.to_dict() == filters
