@@ -199,7 +199,8 @@ def parse_years(low: str, f: Filters, this_year: int) -> None:
                           r"|\b((?:18|19|20)\d\d) (?:movies|films|releases)\b"
                           r"|^(?!.*\b(?:like|similar)\b).* ((?:18|19|20)\d\d)$", low.rstrip("?!. ")):
             f.year_min = f.year_max = int(m.group(1) or m.group(2) or m.group(3))
-        elif re.search(r"\b(recent|latest|newest|new releases|new (movies|films))\b", low):
+        elif re.search(r"(?<!more )(?<!less )\b(recent|latest|newest|new releases|new (movies|films))\b", low):
+            # "more recent" is relative to the films already shown: a follow-up (conversation.py)
             f.year_min = this_year - RECENT_YEARS + 1
         elif m := re.search(r"\b(this|last) year\b", low):
             f.year_min = f.year_max = this_year - (m.group(1) == "last")

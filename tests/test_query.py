@@ -81,6 +81,7 @@ def test_intents(question, intent):
     ("horror 2019", {"year_min": 2019, "year_max": 2019, "genres": ["Horror"]}),
     ("recent sci-fi movies", {"year_min": 2022, "genres": ["Science Fiction"]}),
     ("the latest films", {"year_min": 2022}),
+    ("anything more recent?", {}),
     ("movies like blade runner 2049", {}),
     # genres and their synonyms
     ("sci fi", {"genres": ["Science Fiction"]}),
