@@ -72,9 +72,12 @@ FILLER = re.compile(
 # film, not a list request: words such as "family", "war" or "French" in it are plot, not filters.
 ONE_FILM = re.compile(r"\b(movie|film|one|picture)\b[^?]*?\b(where|wherein|in which|whose|about)\b"
                       r"|^(the|that|this) (movie|film)\b|\bthe one (with|that|who)\b", re.I)
-LIST_REQUEST = re.compile(
-    r"^(best|top|good|great|some|list|show|find|any|looking for)\b|\b(movies|films|comedies|thrillers|dramas|"
-    r"westerns|documentaries|musicals|cartoons|rom-?coms|blockbusters|classics|flicks|shorts|animes)\b", re.I)
+LIST_START = re.compile(r"(best|top|good|great|some|list|show|find|any)\b", re.I)  # "best horror of the 80s"
+LIST_NOUNS = re.compile(r"^looking for\b|\b(movies|films|comedies|thrillers|dramas|westerns|documentaries|musicals|"
+                        r"cartoons|rom-?coms|blockbusters|classics|flicks|shorts|animes)\b", re.I)
+PERSON_WORK = re.compile(r"\b(filmography|movies|films|(every|all|each) (\w+ ){0,3}(movie|film)|what else|"
+                         r"other (movies|films|roles|work)|career|starr(ed|ing)|stars? in|appear(s|ed)?|been in|"
+                         r"acted|direct(ed|s)?|work(s|ed)?|roles|made)\b", re.I)
 DESCRIPTION_WORDS = 4  # a question with this many words besides filters describes a film
 RECENT_YEARS = 5  # "recent films": released in the last 5 calendar years
 SHORT_FILM_MINUTES = 40  # the Academy's definition of a short film
@@ -112,7 +115,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     titles = comparison_titles(q)
     fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
     topic = strip_filler(low)
-    asks_list = bool(re.match(r"(best|top|good|great|some|list|show|find|any)\b", low))
+    asks_list = bool(LIST_START.match(low))
     one_film = bool(ONE_FILM.search(low)) and not asks_list
 
     if titles:
@@ -120,9 +123,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     elif re.search(r"\b(recommend|suggest|similar to|movies like|films like|what should i watch|"
                    r"something (like|to watch))\b", low):
         intent = "recommendation"
-    elif person and not one_film and re.search(
-            r"\b(filmography|movies|films|(every|all|each) (\w+ ){0,3}(movie|film)|what else|other (movies|films|roles|work)|career|starr(ed|ing)|stars? in|"
-            r"appear(s|ed)?|been in|direct(ed|s)?|works?|roles|made)\b", low):
+    elif person and not one_film and PERSON_WORK.search(low):
         intent = "filmography"
     elif re.search(r"\b(who directed|director|directed|filmmaker)\b", low):
         intent = "director"
@@ -135,7 +136,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "plot"
     elif fact_field and not (topic == "" and not filters.is_empty()):
         intent = "fact"
-    elif not one_film and (asks_list or (LIST_REQUEST.search(low) and not re.search(r"\bthe (movie|film)\b", low))
+    elif not one_film and (asks_list or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
                            or (not topic and not filters.is_empty())):
         intent = "recommendation"
     else:
