@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
-from .query import Understanding
+from .query import PERSON_WORK, Understanding
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
@@ -30,8 +30,6 @@ ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "1st":
 ORDINAL_REF = re.compile(r"\bthe (first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)( one| (movie|film))?\b",
                          re.I)
 PERSON_REF = re.compile(r"\b(she|he|her|him|his|hers)\b", re.I)
-PERSON_WORK = re.compile(r"\b(what else|other (movies|films|roles|work)|been in|filmography|career|movies|films|"
-                         r"starred|appeared|acted|directed|worked|made)\b", re.I)
 SIMILAR = re.compile(r"\b(similar|like (it|that|this|those|these|them)|more like|same (kind|type|vibe))\b", re.I)
 MORE = re.compile(r"\b(anything else|something else|other (ones|suggestions|recommendations|options|films|movies)|"
                   r"another|more (suggestions|recommendations|films|movies|options|please)|any more|what else)\b",

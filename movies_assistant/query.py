@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable
 
 from .search.base import Filters
@@ -20,12 +21,12 @@ GENRE_WORDS = {
     r"sci[- ]?fi|science[- ]fiction": "Science Fiction",
     r"animated|animation|cartoons?|anime": "Animation",
     r"comed(y|ies)|funny|rom[- ]?coms?": "Comedy",
-    r"romantic|romance": "Romance",
+    r"romantic|romance|rom[- ]?coms?|love stor(y|ies)": "Romance",
     r"horror|scary": "Horror",
     r"thrillers?": "Thriller",
-    r"documentar(y|ies)": "Documentary",
+    r"documentar(y|ies)|docs": "Documentary",
     r"westerns?": "Western",
-    r"war (movies?|films?)": "War",
+    r"war (movies?|films?|dramas?|epics?|stor(y|ies))|anti-?war": "War",
     r"musicals?": "Music",
     r"family|kids|children'?s": "Family",
     r"crime": "Crime",
@@ -36,11 +37,15 @@ GENRE_WORDS = {
     r"action": "Action",
     r"dramas?": "Drama",
 }
+# The first word of each code is how answers name the language (llm/composer.py).
 LANGUAGE_WORDS = {
     "french": "fr", "korean": "ko", "japanese": "ja", "anime": "ja", "spanish": "es", "german": "de",
     "italian": "it", "chinese": "zh", "mandarin": "zh", "cantonese": "cn", "hong kong": "cn", "hindi": "hi",
     "bollywood": "hi", "russian": "ru", "swedish": "sv", "danish": "da", "portuguese": "pt", "brazilian": "pt",
     "turkish": "tr", "thai": "th", "persian": "fa", "iranian": "fa", "norwegian": "no", "polish": "pl",
+    "english": "en", "dutch": "nl", "greek": "el", "finnish": "fi", "czech": "cs", "hungarian": "hu",
+    "arabic": "ar", "hebrew": "he", "israeli": "he", "indonesian": "id", "tamil": "ta", "telugu": "te",
+    "mexican": "es", "argentine": "es", "argentinian": "es", "taiwanese": "zh", "austrian": "de",
 }
 FACT_FIELDS = {
     "release_date": r"\b(when|what year|release date|released|come out|came out)\b",
@@ -58,9 +63,26 @@ FACT_FIELDS = {
 FILLER = re.compile(
     r"\b(please|can you|could you|recommend(ations?)?|suggest(ions?)?|some|any|good|great|best|movies?|films?|"
     r"me|i|want|to|watch|should|what|which|a|an|the|from|of|in|with|show|list|give|find|are|is|there|top|"
-    r"rated|highly|popular|about|similar|like|for|tonight)\b",
+    r"rated|highly|popular|about|similar|like|for|tonight|released|made|recent|latest|newest|new|"
+    r"least|most|votes?|rating|score|stars?|out|or|higher|better|more|longer|shorter|than|no|at|"
+    r"between|early|mid|late|onwards?|later|earlier|short|flicks?|shorts)\b",
     re.I,
 )
+# A question that describes one film ("the movie where...", "a film about...") is a search for that
+# film, not a list request: words such as "family", "war" or "French" in it are plot, not filters.
+ONE_FILM = re.compile(r"\b(movie|film|one|picture)\b[^?]*?\b(where|wherein|in which|whose|about)\b"
+                      r"|^(the|that|this) (movie|film)\b|\bthe one (with|that|who)\b", re.I)
+LIST_START = re.compile(r"(best|top|good|great|some|list|show|find|any)\b", re.I)  # "best horror of the 80s"
+LIST_NOUNS = re.compile(r"^looking for\b|\b(movies|films|comedies|thrillers|dramas|westerns|documentaries|musicals|"
+                        r"cartoons|rom-?coms|blockbusters|classics|flicks|shorts|animes)\b", re.I)
+PERSON_WORK = re.compile(r"\b(filmography|movies|films|(every|all|each) (\w+ ){0,3}(movie|film)|what else|"
+                         r"other (movies|films|roles|work)|career|starr(ed|ing)|stars? in|appear(s|ed)?|been in|"
+                         r"acted|direct(ed|s)?|work(s|ed)?|roles|made)\b", re.I)
+DESCRIPTION_WORDS = 4  # a question with this many words besides filters describes a film
+RECENT_YEARS = 5  # "recent films": released in the last 5 calendar years
+SHORT_FILM_MINUTES = 40  # the Academy's definition of a short film
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_NUMBER = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five)"
 
 
 @dataclass
@@ -77,22 +99,32 @@ class Understanding:
                 "titles": self.titles, "fact_field": self.fact_field}
 
 
-def understand(question: str, known_people: Callable[[list[str]], list[str]] | None = None) -> Understanding:
+def understand(question: str, known_people: Callable[[list[str]], list[str]] | None = None,
+               today: date | None = None) -> Understanding:
+    """The intent of `question` and the filters that apply to its retrieval.
+
+    Filters are parsed from every question but only kept for list requests ("French comedies from
+    the 90s", a filmography) and short ones; a question about one film or describing one keeps only
+    the person it names (as a filter), so plot words such as "a family" or "a French chef" do not
+    filter out the film being described.
+    """
     q = " ".join(question.split())
     low = q.lower()
-    filters = parse_filters(low)
+    filters = parse_filters(low, today)
     person = find_person(q, known_people) if known_people else None
     titles = comparison_titles(q)
     fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
+    topic = strip_filler(low)
+    asks_list = bool(LIST_START.match(low))
+    one_film = bool(ONE_FILM.search(low)) and not asks_list
 
     if titles:
         intent = "comparison"
-    elif person and re.search(r"filmography|movies|films|what else|other|career|starr|appear|been in|directed by|"
-                              r"work(s|ed)?", low):
-        intent = "filmography"
     elif re.search(r"\b(recommend|suggest|similar to|movies like|films like|what should i watch|"
-                   r"something (like|to watch)|looking for)\b", low):
+                   r"something (like|to watch))\b", low):
         intent = "recommendation"
+    elif person and not one_film and PERSON_WORK.search(low):
+        intent = "filmography"
     elif re.search(r"\b(who directed|director|directed|filmmaker)\b", low):
         intent = "director"
     elif re.search(r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted)|lead roles?)\b",
@@ -102,35 +134,28 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "review"
     elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"
-    elif fact_field:
+    elif fact_field and not (topic == "" and not filters.is_empty()):
         intent = "fact"
-    elif re.search(r"^(best|top|good|great|some|list|show|find|any)\b|\b(movies|films)\b", low) and not re.search(
-        r"\b(the movie|the film)\b", low
-    ):
+    elif not one_film and (asks_list or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
+                           or (not topic and not filters.is_empty())):
         intent = "recommendation"
     else:
         intent = "general"
-    if intent == "filmography" and person:
-        filters.person = person
-    topic = "" if intent == "filmography" else strip_filler(low)
+
+    if person and intent in LIST_INTENTS:
+        filters.person = person  # a filmography, or "sci-fi films with Sigourney Weaver"
+    if intent == "filmography":
+        topic = ""
+    elif intent not in LIST_INTENTS or (intent == "general" and (one_film or len(topic.split()) >= DESCRIPTION_WORDS)):
+        filters = Filters(person=person)  # about one film: only the person named narrows the search
+        topic = q if intent == "general" else topic
     return Understanding(intent, filters, person, titles, fact_field, topic)
 
 
-def parse_filters(low: str) -> Filters:
+def parse_filters(low: str, today: date | None = None) -> Filters:
+    """Every constraint the (lower-cased) text states: years, genres, language, rating, votes, runtime."""
     f = Filters()
-    if m := re.search(r"\bbetween (\d{4}) and (\d{4})\b", low):
-        f.year_min, f.year_max = sorted((int(m.group(1)), int(m.group(2))))
-    elif m := re.search(r"\b(?:the )?((?:19|20)\d0|'?\d0)'?s\b", low):
-        decade = m.group(1).lstrip("'")
-        start = int(decade) if len(decade) == 4 else (1900 if int(decade) >= 30 else 2000) + int(decade)
-        f.year_min, f.year_max = start, start + 9
-    else:
-        if m := re.search(r"\b(after|since|newer than|from after) (\d{4})\b", low):
-            f.year_min = int(m.group(2)) + (1 if m.group(1) in ("after", "newer than", "from after") else 0)
-        if m := re.search(r"\b(before|older than|until|up to) (\d{4})\b", low):
-            f.year_max = int(m.group(2)) - (0 if m.group(1) in ("until", "up to") else 1)
-        if f.year_min is None and f.year_max is None and (m := re.search(r"\b(?:in|from|of) ((?:18|19|20)\d\d)\b", low)):
-            f.year_min = f.year_max = int(m.group(1))
+    parse_years(low, f, (today or date.today()).year)
     for rx, genre in GENRE_WORDS.items():
         if re.search(rf"\b({rx})\b", low) and genre not in f.genres:
             f.genres.append(genre)
@@ -138,22 +163,104 @@ def parse_filters(low: str) -> Filters:
         if re.search(rf"\b{word}\b", low):
             f.language = code
             break
-    if m := re.search(r"\brated (?:above|over|at least|higher than|more than) (\d+(?:\.\d+)?)", low):
-        f.min_rating = float(m.group(1))
-    elif re.search(r"\b(highly|top|best|well)[- ]rated\b|\bacclaimed\b", low):
-        f.min_rating, f.min_votes = 7.0, 200
-    if m := re.search(r"\b(?:under|less than|shorter than|at most) (\d+) (minutes|mins?|hours?)\b", low):
-        f.runtime_max = int(m.group(1)) * (60 if m.group(2).startswith("hour") else 1)
-    if m := re.search(r"\b(?:over|more than|longer than|at least) (\d+) (minutes|mins?|hours?)\b", low):
-        f.runtime_min = int(m.group(1)) * (60 if m.group(2).startswith("hour") else 1)
+    parse_rating(low, f)
+    parse_runtime(low, f)
     return f
+
+
+def parse_years(low: str, f: Filters, this_year: int) -> None:
+    """Year ranges: "between 1990 and 1995", "1990-1995", "the 90s", "early 2000s", "after 2010",
+    "before 1980", "2010 or later", "in 1994", "1994 movies", "recent"."""
+    if m := re.search(r"\b(?:between|from) ((?:18|19|20)\d\d) (?:and|to) ((?:18|19|20)\d\d)\b"
+                      r"|\b((?:18|19|20)\d\d) ?(?:-|–|to) ?((?:18|19|20)\d\d)\b", low):
+        years = [int(y) for y in m.groups() if y]
+        f.year_min, f.year_max = sorted(years)
+        return
+    if m := re.search(r"\b(?:(early|mid|late)[- ])?(?:the )?((?:19|20)\d0|'?\d0)'?s\b", low):
+        decade = m.group(2).lstrip("'")
+        start = int(decade) if len(decade) == 4 else (1900 if int(decade) >= 30 else 2000) + int(decade)
+        part = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}.get(m.group(1) or "", (0, 9))
+        f.year_min, f.year_max = start + part[0], start + part[1]
+        return
+    if m := re.search(r"\b((?:18|19|20)\d\d) (?:or|and) (?:later|after|newer|onwards?)\b(?! ?\d)"
+                      r"|\b(?:from|since) ((?:18|19|20)\d\d) (?:on|onwards?)\b"
+                      r"|\b(after|since|newer than|post) ((?:18|19|20)\d\d)\b", low):
+        if m.group(4):
+            f.year_min = int(m.group(4)) + (0 if m.group(3) == "since" else 1)
+        else:
+            f.year_min = int(m.group(1) or m.group(2))
+    if m := re.search(r"\b(before|older than|until|up to|pre|prior to) ((?:18|19|20)\d\d)\b"
+                      r"|\b((?:18|19|20)\d\d) (or|and) (earlier|before|older)\b(?! ?\d)", low):
+        if m.group(2):
+            f.year_max = int(m.group(2)) - (0 if m.group(1) in ("until", "up to") else 1)
+        else:
+            f.year_max = int(m.group(3))
+    if f.year_min is None and f.year_max is None:
+        if m := re.search(r"\b(?:in|from|of|released in) ((?:18|19|20)\d\d)\b"
+                          r"|\b((?:18|19|20)\d\d) (?:movies|films|releases)\b"
+                          r"|^(?!.*\b(?:like|similar)\b).* ((?:18|19|20)\d\d)$", low.rstrip("?!. ")):
+            f.year_min = f.year_max = int(m.group(1) or m.group(2) or m.group(3))
+        elif re.search(r"(?<!more )(?<!less )\b(recent|latest|newest|new releases|new (movies|films))\b", low):
+            # "more recent" is relative to the films already shown: a follow-up (conversation.py)
+            f.year_min = this_year - RECENT_YEARS + 1
+        elif m := re.search(r"\b(this|last) year\b", low):
+            f.year_min = f.year_max = this_year - (m.group(1) == "last")
+
+
+def parse_rating(low: str, f: Filters) -> None:
+    """ "rated above 7", "a rating of at least 8/10", "7+ rating", "8 or higher", "highly rated",
+    "with more than 1,000 votes", "1k+ votes"."""
+    bound = r"(?:above|over|at least|higher than|more than|greater than|better than|of at least|>=?|of over)"
+    scale = r"(?: ?/ ?10| out of 10| stars?)"
+    score = rf"(\d+(?:\.\d+)?){scale}?"
+    if m := (re.search(rf"\b(?:rated|rating|scored?|vote average|average|reviews?)(?: of)? {bound} ?{score}", low)
+             or re.search(rf"\b(?:above|over|at least|more than|higher than) (\d+(?:\.\d+)?){scale}", low)
+             or re.search(rf"\b(?:rated|rating|scored?) {score} (?:or|and) (?:higher|better|more|above|up)\b", low)
+             or re.search(r"\b(\d+(?:\.\d+)?)\+ (?:rated|rating|score)\b", low)):
+        value = float(m.group(1))
+        if value <= 10:
+            f.min_rating = value
+    elif re.search(r"\b(highly|top|best|well|high)[- ]rated\b|\b(critically )?acclaimed\b", low):
+        f.min_rating, f.min_votes = 7.0, 200
+    count = r"(\d[\d,]*(?:\.\d+)?k?)"
+    if m := (re.search(rf"\b(?:more than|over|at least|above|with|min(?:imum)?(?: of)?) {count}\+? (?:votes|ratings|reviews)\b",
+                       low)
+             or re.search(rf"\b{count}\+ (?:votes|ratings|reviews)\b", low)):
+        text = m.group(1).replace(",", "")
+        f.min_votes = int(float(text[:-1]) * 1000) if text.endswith("k") else int(float(text))
+
+
+def parse_runtime(low: str, f: Filters) -> None:
+    """ "under 90 minutes", "less than two hours", "longer than 2.5 hours", "90 minutes or less",
+    "between 90 and 120 minutes", "short films" (at most 40 minutes)."""
+    unit = r"(minutes?|mins?|hours?|hrs?|h)\b"
+    if m := re.search(rf"\bbetween {_NUMBER} and {_NUMBER} {unit}", low):
+        f.runtime_min, f.runtime_max = minutes(m.group(1), m.group(3)), minutes(m.group(2), m.group(3))
+        return
+    if re.search(r"\ban hour and a half\b", low):
+        low = re.sub(r"\ban hour and a half\b", "90 minutes", low)
+    if m := (re.search(rf"\b(?:under|less than|shorter than|at most|no (?:longer|more) than|below|max(?:imum)?|within) "
+                       rf"{_NUMBER} {unit}", low)
+             or re.search(rf"\b{_NUMBER} {unit} (?:or|and) (?:less|under|shorter)\b", low)):
+        f.runtime_max = minutes(m.group(1), m.group(2))
+    elif re.search(r"\bshort (films?|movies?)\b|\bshorts\b", low):
+        f.runtime_max = SHORT_FILM_MINUTES
+    if m := (re.search(rf"\b(?<!no )(?:over|more than|longer than|at least|above|min(?:imum)?) {_NUMBER} {unit}", low)
+             or re.search(rf"\b{_NUMBER} {unit} (?:or|and) (?:more|over|longer)\b", low)):
+        f.runtime_min = minutes(m.group(1), m.group(2))
+
+
+def minutes(number: str, unit: str) -> int:
+    value = NUMBER_WORDS.get(number) or float(number)
+    return round(value * (60 if unit.startswith("h") else 1))
 
 
 def find_person(question: str, known_people: Callable[[list[str]], list[str]]) -> str | None:
     """The longest 2-4 word phrase of the question that the index knows as a person."""
-    words = re.findall(r"[\w'.À-ÿ-]+", question)
+    words = re.findall(r"[\w'’.À-ÿ-]+", question)
     # keep the dot of an initial ("Samuel L. Jackson" is indexed with it); strip sentence punctuation
-    words = [w.strip("'") if re.fullmatch(r"\w\.", w) else w.strip(".'") for w in words]
+    # and possessives ("Greta Gerwig's films")
+    words = [w.strip("'’") if re.fullmatch(r"\w\.", w) else re.sub(r"['’]s$", "", w).strip(".'’") for w in words]
     candidates = []
     for size in (4, 3, 2):
         for i in range(len(words) - size + 1):
@@ -191,10 +298,12 @@ def comparison_titles(question: str) -> list[str]:
 
 def strip_filler(low: str) -> str:
     """The words of a question that describe what films to find, not how to ask for them."""
-    text = low
+    text = re.sub(r"\b(an?|one|two|three|four|five) (hours?|hrs?|minutes?)( long)?\b|\b(hours?|minutes?) long\b"
+                  r"|\b[a-z]+-language\b|\b(language|speaking)\b", " ", low)
     for rx in list(GENRE_WORDS) + [rf"\b{w}\b" for w in LANGUAGE_WORDS]:
         text = re.sub(rf"\b({rx})\b", " ", text)
     text = re.sub(r"\b(19|20)?\d0'?s\b|\b(after|since|before|between|and|until)\b|\b\d{4}\b", " ", text)
-    text = re.sub(r"\b(rated|above|over|under|less than|minutes?|hours?|\d+(\.\d+)?)\b", " ", text)
+    text = re.sub(r"\b(rated|above|over|under|below|within|less|minutes?|mins?|hours?|hrs?|half|prior|post|pre|"
+                  r"acclaimed|critically|well|high|this year|last year|\d+(\.\d+)?k?)\b", " ", text)
     text = FILLER.sub(" ", text)
     return " ".join(re.findall(r"\w+", text))

@@ -91,7 +91,9 @@ class Assistant:
                     found.setdefault(hits[0].movie.id, hits[0].movie)
             return list(found.values())
         if u.intent == "filmography" and u.person:
-            hits = self.store.search("", Filters(person=u.person), k=FILMOGRAPHY_LIMIT)
+            # every film of the person that the question's other filters ("in the 90s") accept
+            filters = Filters(**{**u.filters.__dict__, "person": u.person})
+            hits = self.store.search("", filters, k=FILMOGRAPHY_LIMIT)
             return sorted((h.movie for h in hits), key=lambda m: m.release_date or "9999")
         if u.intent == "recommendation":
             excluded = set(plan.excluded_ids[-MAX_EXCLUDED:])

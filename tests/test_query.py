@@ -1,14 +1,19 @@
 """Question understanding: intents, filters, people, compared titles."""
 
+from datetime import date
+
 import pytest
 
 from movies_assistant.query import comparison_titles, parse_filters, understand
+from movies_assistant.search.base import normalize_name
 
-PEOPLE = {"tom hanks", "christopher nolan", "penélope cruz", "penelope cruz", "samuel l. jackson"}
+PEOPLE = {"tom hanks", "christopher nolan", "penelope cruz", "samuel l. jackson", "greta gerwig"}
+TODAY = date(2026, 6, 1)
 
 
 def known(names):
-    return [n for n in names if n.lower() in PEOPLE]
+    """The index's `known_people`: names are stored without case or accents."""
+    return [n for n in names if normalize_name(n) in PEOPLE]
 
 
 @pytest.mark.parametrize("question, intent", [
@@ -28,6 +33,19 @@ def known(names):
     ("Summarize the plot of Fight Club", "plot"),
     ("Is Titanic worth watching?", "review"),
     ("Tell me about Pulp Fiction", "general"),
+    ("What has Greta Gerwig directed?", "filmography"),
+    ("greta gerwig's films", "filmography"),
+    ("movies with penelope cruz", "filmography"),
+    ("the Tom Hanks movie where he is stranded on an island", "general"),
+    ("Who directed the Tom Hanks movie about a man on an island?", "director"),
+    ("French comedies", "recommendation"),
+    ("korean thriller", "recommendation"),
+    ("horror 2019", "recommendation"),
+    ("a movie where a family moves into a haunted house", "general"),
+    ("I'm looking for a movie where a man cannot form new memories", "general"),
+    ("english-language movies", "recommendation"),
+    ("list every Christopher Nolan film", "filmography"),
+    ("Tom Hanks plays a movie star who falls for a bookshop owner", "general"),
 ])
 def test_intents(question, intent):
     assert understand(question, known).intent == intent
@@ -44,9 +62,92 @@ def test_intents(question, intent):
     ("comedies under 90 minutes", {"genres": ["Comedy"], "runtime_max": 90}),
     ("epics over 3 hours", {"runtime_min": 180}),
     ("films in 1994", {"year_min": 1994, "year_max": 1994}),
+    # years
+    ("movies from the 90s", {"year_min": 1990, "year_max": 1999}),
+    ("90's movies", {"year_min": 1990, "year_max": 1999}),
+    ("2000s thrillers", {"year_min": 2000, "year_max": 2009, "genres": ["Thriller"]}),
+    ("early 90s action movies", {"year_min": 1990, "year_max": 1993, "genres": ["Action"]}),
+    ("mid-80s comedies", {"year_min": 1983, "year_max": 1986, "genres": ["Comedy"]}),
+    ("late 70s horror", {"year_min": 1976, "year_max": 1979, "genres": ["Horror"]}),
+    ("westerns from 1960 to 1969", {"year_min": 1960, "year_max": 1969, "genres": ["Western"]}),
+    ("horror 1990-1995", {"year_min": 1990, "year_max": 1995, "genres": ["Horror"]}),
+    ("films since 2015", {"year_min": 2015}),
+    ("movies from 2015 onwards", {"year_min": 2015}),
+    ("2010 or later", {"year_min": 2010}),
+    ("released 1980 or earlier", {"year_max": 1980}),
+    ("films up to 1960", {"year_max": 1960}),
+    ("after 2000 and before 2005", {"year_min": 2001, "year_max": 2004}),
+    ("1994 movies", {"year_min": 1994, "year_max": 1994}),
+    ("horror 2019", {"year_min": 2019, "year_max": 2019, "genres": ["Horror"]}),
+    ("recent sci-fi movies", {"year_min": 2022, "genres": ["Science Fiction"]}),
+    ("the latest films", {"year_min": 2022}),
+    ("anything more recent?", {}),
+    ("movies like blade runner 2049", {}),
+    # genres and their synonyms
+    ("sci fi", {"genres": ["Science Fiction"]}),
+    ("science-fiction classics", {"genres": ["Science Fiction"]}),
+    ("cartoons for kids", {"genres": ["Animation", "Family"]}),
+    ("anime", {"genres": ["Animation"], "language": "ja"}),
+    ("romcoms", {"genres": ["Comedy", "Romance"]}),
+    ("scary movies", {"genres": ["Horror"]}),
+    ("war films from the 40s", {"year_min": 1940, "year_max": 1949, "genres": ["War"]}),
+    ("star wars", {}),
+    ("documentaries", {"genres": ["Documentary"]}),
+    # languages and nationalities
+    ("korean thrillers", {"genres": ["Thriller"], "language": "ko"}),
+    ("bollywood dramas", {"genres": ["Drama"], "language": "hi"}),
+    ("hong kong action films", {"genres": ["Action"], "language": "cn"}),
+    ("mexican films", {"language": "es"}),
+    ("english-language movies", {"language": "en"}),
+    # rating and votes
+    ("rated above 7", {"min_rating": 7.0}),
+    ("films rated over 6.5", {"min_rating": 6.5}),
+    ("a rating of at least 8/10", {"min_rating": 8.0}),
+    ("at least 8/10", {"min_rating": 8.0}),
+    ("dramas rated 8 or higher", {"genres": ["Drama"], "min_rating": 8.0}),
+    ("7.5+ rated", {"min_rating": 7.5}),
+    ("top-rated movies", {"min_rating": 7.0, "min_votes": 200}),
+    ("critically acclaimed films", {"min_rating": 7.0, "min_votes": 200}),
+    ("with more than 1000 votes", {"min_votes": 1000}),
+    ("at least 1,500 votes", {"min_votes": 1500}),
+    ("5k+ votes", {"min_votes": 5000}),
+    ("rated above 7 with at least 500 votes", {"min_rating": 7.0, "min_votes": 500}),
+    ("more than 300 votes", {"min_votes": 300}),
+    # runtime
+    ("longer than 2 hours", {"runtime_min": 120}),
+    ("less than two hours long", {"runtime_max": 120}),
+    ("under an hour and a half", {"runtime_max": 90}),
+    ("over 2.5 hours", {"runtime_min": 150}),
+    ("90 minutes or less", {"runtime_max": 90}),
+    ("no longer than 100 mins", {"runtime_max": 100}),
+    ("between 90 and 120 minutes", {"runtime_min": 90, "runtime_max": 120}),
+    ("short films", {"runtime_max": 40}),
 ])
 def test_filters(text, expected):
-    assert parse_filters(text).to_dict() == expected
+    assert parse_filters(text, TODAY).to_dict() == expected
+
+
+@pytest.mark.parametrize("question, filters", [
+    ("Recommend French comedies from the 90s", {"year_min": 1990, "year_max": 1999, "genres": ["Comedy"],
+                                                "language": "fr"}),
+    ("Tom Hanks movies from the 90s", {"year_min": 1990, "year_max": 1999, "person": "Tom Hanks"}),
+    # a question about one film keeps only the person it names: the other words describe the film
+    ("the Tom Hanks movie where he is stranded on an island", {"person": "Tom Hanks"}),
+    ("a movie where a family of French spies fights a war", {}),
+    ("rat who dreams of being a french chef in paris", {}),
+    ("When was The Family Man released?", {}),
+    ("Who directed the war movie Dunkirk?", {}),
+    ("something older in french", {"language": "fr"}),  # short: a follow-up's constraints
+    ("Recommend comedies with Tom Hanks", {"genres": ["Comedy"], "person": "Tom Hanks"}),
+])
+def test_filters_apply_to_list_requests_only(question, filters):
+    assert understand(question, known, today=TODAY).filters.to_dict() == filters
+
+
+def test_a_description_is_searched_as_written():
+    question = "the movie where a family moves into a haunted house"
+    assert understand(question, known).topic == question
+    assert understand("korean thrillers rated above 7", known).topic == ""
 
 
 def test_person_is_confirmed_against_the_index():
@@ -66,3 +167,52 @@ def test_person_is_confirmed_against_the_index():
 ])
 def test_comparison_titles(question, titles):
     assert comparison_titles(question) == titles
+
+
+# -- the understanding applied to retrieval, on the real sample index ---------------------------------
+
+@pytest.fixture(scope="module")
+def sample_movies():
+    from movies_assistant.movies import ReadReport, read_movies
+
+    from .conftest import SAMPLE
+    return [m for chunk in read_movies(SAMPLE, ReadReport()) for m in chunk]
+
+
+def test_a_filmography_with_a_decade_is_the_persons_films_of_that_decade_by_date(client, sample_movies):
+    body = client.post("/question", json={"question": "Tom Hanks movies from the 90s"}).get_json()
+    expected = sorted((m for m in sample_movies if "Tom Hanks" in m.cast + m.directors and 1990 <= m.year <= 1999),
+                      key=lambda m: m.release_date)
+    assert len(expected) >= 3
+    assert body["understanding"]["intent"] == "filmography"
+    assert [s["id"] for s in body["sources"]] == [m.id for m in expected]
+
+
+@pytest.mark.parametrize("question", ["penelope cruz movies", "Penélope Cruz films", "PENELOPE CRUZ filmography"])
+def test_people_are_matched_without_case_or_accents(client, sample_movies, question):
+    body = client.get("/search", query_string={"q": question, "k": 50}).get_json()
+    expected = {m.id for m in sample_movies if "Penélope Cruz" in m.cast + m.directors}
+    assert expected and body["filters"]["person"].lower() in ("penelope cruz", "penélope cruz")
+    assert {r["id"] for r in body["results"]} == expected
+
+
+@pytest.mark.parametrize("question", [
+    "korean thrillers rated above 7", "sci-fi films from the 80s", "animated movies under 90 minutes",
+    "horror films after 2000 with at least 500 votes", "dramas longer than 2.5 hours", "highly rated westerns",
+])
+def test_search_json_reports_the_filters_every_result_satisfies(client, sample_movies, question):
+    from movies_assistant.search import Filters
+
+    body = client.get("/search", query_string={"q": question, "k": 10}).get_json()
+    filters = Filters(**body["filters"])
+    assert body["filters"] == understand(question, known).filters.to_dict()
+    by_id = {m.id: m for m in sample_movies}
+    assert body["results"] and all(filters.accepts(by_id[r["id"]]) for r in body["results"])
+
+
+def test_a_plot_description_is_not_filtered_by_its_plot_words(client):
+    # "French" and "family" describe the plot of Ratatouille (an English-language film), not constraints
+    body = client.get("/search", query_string={
+        "q": "the animated movie about a rat in a French restaurant who cooks for a family", "k": 10}).get_json()
+    assert body["filters"] == {}
+    assert "Ratatouille" in [r["title"] for r in body["results"]]
