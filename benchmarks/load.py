@@ -55,7 +55,8 @@ def app_env(args, instance: Path) -> dict:
     env = {**os.environ, "INSTANCE_DIR": str(instance), "INDEX_DIR": str(args.index_dir), "SEARCH_BACKEND": "local",
            "LLM_PROVIDER": args.provider, "JUDGE_PROVIDER": "none", "LLM_FALLBACK": "",
            "LLM_MAX_TOKENS": str(args.max_tokens), "LLM_MAX_WAITING": str(args.max_waiting),
-           "LLM_QUEUE_TIMEOUT": str(args.queue_timeout), "DATABASE_URL": args.database_url or ""}
+           "LLM_QUEUE_TIMEOUT": str(args.queue_timeout), "DATABASE_URL": args.database_url or "",
+           "TOP_K": str(args.top_k)}
     if not args.database_url:
         env["POSTGRES_HOST"] = ""  # a .env must not switch the benchmark to another database
     return env
@@ -145,14 +146,15 @@ def run(args) -> dict:
     rated = rate["requests"] - rate["failures"] if rate else 0
     return {
         "provider": args.provider, "users": args.users, "spawn_rate": args.spawn_rate, "run_time_s": args.run_time,
-        "workers": args.workers, "threads": args.threads, "think_time_s": [float(os.environ.get("LOAD_WAIT_MIN", 0.5)),
-                                                                          float(os.environ.get("LOAD_WAIT_MAX", 1.5))],
+        "workers": args.workers, "threads": args.threads, "top_k": args.top_k,
+        "think_time_s": [float(os.environ.get("LOAD_WAIT_MIN", 0.5)), float(os.environ.get("LOAD_WAIT_MAX", 1.5))],
         "max_tokens": args.max_tokens if args.provider == "local" else None,
         "max_waiting": args.max_waiting if args.provider == "local" else None,
         "queue_timeout_s": args.queue_timeout if args.provider == "local" else None,
         "client_timeout_s": args.client_timeout, "log": "postgresql" if args.database_url else "sqlite",
         "question": question, "feedback": rate,
         "answered": answered, "busy_503": busy, "errors": errors, "failures": failures,
+        "outcomes": stats["outcomes"],
         "logged_answers": answers - baseline[0], "rated": rated, "logged_feedback": feedback - baseline[1],
         "load": [round(load_before, 2), round(load_after, 2)], "machine": machine_notes("local"),
         "command": "python benchmarks/load.py " + " ".join(sys.argv[1:]),
@@ -172,7 +174,7 @@ def render(results: list[dict]) -> str:
            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
     for r in results:
         q = r["question"]
-        model = r["provider"] + (f" (max {r['max_tokens']} tokens, queue {r['max_waiting']}, "
+        model = r["provider"] + (f" (top {r.get('top_k', 10)}, max {r['max_tokens']} tokens, queue {r['max_waiting']}, "
                                  f"wait ≤ {r['queue_timeout_s']:g} s)" if r["provider"] == "local" else "")
         out.append(f"| {model} | {r['users']} | {r['run_time_s']} | {r['workers']} x {r['threads']} | {q['requests']} "
                    f"| {r['answered']} | {r['logged_answers']} | {r['busy_503']} | {r['errors']} | {q['rps']} "
@@ -185,6 +187,15 @@ def render(results: list[dict]) -> str:
                    f"(`{m['cpu']}`), {m['ram_gb']} GB RAM, Python {m['python']}; think time "
                    f"{r['think_time_s'][0]:g}-{r['think_time_s'][1]:g} s, client timeout {r['client_timeout_s']:g} s"
                    + (f"; failures: {r['failures']}" if r["failures"] else ""))
+    for r in results:
+        o = r.get("outcomes") or {}
+        if r["provider"] == "local" and o.get("answered_s", {}).get("n"):
+            a, b, ra = o["answered_s"], o["busy_s"], o["retry_after_s"]
+            out.append(f"* local model queue: {a['n']} answers took {a['p50']:g} s (median), {a['max']:g} s at most, "
+                       f"waiting for their turn included; {b.get('n', 0)} busy 503s came back in "
+                       f"{b.get('p50', 0):g} s (median), {b.get('max', 0):g} s at most, with Retry-After "
+                       f"{ra.get('p50', 0):g} s (median); "
+                       + ("no request timed out on the client" if r["errors"] == 0 else f"{r['errors']} errors"))
     out += ["", "The machine is shared (2 cores, other jobs running): `load` is the 1-minute load average before and "
             "after the run; locust itself runs on the same cores."]
     return "\n".join(out) + "\n"
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=128, help="LLM_MAX_TOKENS for the local model")
     parser.add_argument("--max-waiting", type=int, default=2, help="LLM_MAX_WAITING for the local model")
     parser.add_argument("--queue-timeout", type=float, default=20, help="LLM_QUEUE_TIMEOUT for the local model")
+    parser.add_argument("--top-k", type=int, default=10, help="TOP_K: records per question (the prompt's size)")
     parser.add_argument("--client-timeout", type=float, default=120, help="seconds before locust gives up")
     parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--database-url", default="", help="PostgreSQL log database (default: a fresh SQLite file)")

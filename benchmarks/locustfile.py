@@ -24,6 +24,8 @@ GROUND_TRUTH = Path(__file__).resolve().parent.parent / "data" / "ground-truth-r
 with open(GROUND_TRUTH, newline="", encoding="utf-8") as f:
     QUESTIONS = [row["question"] for row in csv.DictReader(f)]
 BUSY = "busy"
+# per outcome, for the summary: seconds to each answer and to each busy 503, and the Retry-After values
+OUTCOMES: dict[str, list[float]] = {"answered_s": [], "busy_s": [], "retry_after_s": []}
 
 
 class MoviesUser(HttpUser):
@@ -40,8 +42,11 @@ class MoviesUser(HttpUser):
             if response.status_code == 200:
                 data = response.json()
                 self.conversation_id, self.answer_id = data["conversation_id"], data["answer_id"]
+                OUTCOMES["answered_s"].append(response.elapsed.total_seconds())
             elif response.status_code == 503 and response.headers.get("Retry-After"):
                 response.failure(BUSY)
+                OUTCOMES["busy_s"].append(response.elapsed.total_seconds())
+                OUTCOMES["retry_after_s"].append(float(response.headers["Retry-After"]))
             else:
                 response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
 
@@ -79,4 +84,14 @@ def write_summary(environment, **_):
     for error in environment.stats.errors.values():
         key = f"{error.name}: {BUSY if BUSY in str(error.error) else error.error}"
         failures[key] = failures.get(key, 0) + error.occurrences
-    Path(path).write_text(json.dumps({"endpoints": endpoints, "failures": failures}, indent=2))
+    outcomes = {name: summarize(values) for name, values in OUTCOMES.items()}
+    Path(path).write_text(json.dumps({"endpoints": endpoints, "failures": failures, "outcomes": outcomes}, indent=2))
+
+
+def summarize(values: list[float]) -> dict:
+    """n, median, 95th percentile and maximum (nearest rank), rounded."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"n": 0}
+    rank = lambda q: ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]  # noqa: E731
+    return {"n": len(ordered), "p50": round(rank(0.5), 3), "p95": round(rank(0.95), 3), "max": round(ordered[-1], 3)}
