@@ -47,6 +47,8 @@ class MoviesUser(HttpUser):
                 response.failure(BUSY)
                 OUTCOMES["busy_s"].append(response.elapsed.total_seconds())
                 OUTCOMES["retry_after_s"].append(float(response.headers["Retry-After"]))
+            elif response.status_code == 0:  # no HTTP answer at all: refused, reset or timed out
+                response.failure(f"no response: {response.error}")
             else:
                 response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
 
