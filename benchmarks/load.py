@@ -191,10 +191,11 @@ def render(results: list[dict]) -> str:
         o = r.get("outcomes") or {}
         if r["provider"] == "local" and o.get("answered_s", {}).get("n"):
             a, b, ra = o["answered_s"], o["busy_s"], o["retry_after_s"]
-            out.append(f"* local model queue: {a['n']} answers took {a['p50']:g} s (median), {a['max']:g} s at most, "
-                       f"waiting for their turn included; {b.get('n', 0)} busy 503s came back in "
-                       f"{b.get('p50', 0):g} s (median), {b.get('max', 0):g} s at most, with Retry-After "
-                       f"{ra.get('p50', 0):g} s (median); "
+            out.append(f"* local model queue: {a['n']} answers took {a['p50']:.1f} s (median), {a['max']:.1f} s "
+                       f"at most, waiting for their turn included; {b.get('n', 0)} busy 503s came back in "
+                       f"{b.get('p50', 0):.2f} s (median), {b.get('max', 0):.2f} s at most, with Retry-After "
+                       f"{ra.get('p50', 0):g} s (median; one answer at a time, so each costs every waiter its "
+                       "generation time); "
                        + ("no request timed out on the client" if r["errors"] == 0 else f"{r['errors']} errors"))
     out += ["", "The machine is shared (2 cores, other jobs running): `load` is the 1-minute load average before and "
             "after the run; locust itself runs on the same cores."]
