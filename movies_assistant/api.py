@@ -189,7 +189,10 @@ def search_movies():
 
 @health.get("/health")
 def health_check():
-    """What works and what does not; 503 when the app cannot answer. Never shows secrets."""
+    """What works and what does not; 503 when the app cannot answer. Never shows secrets.
+
+    The log database being down is not a 503: answers and feedback wait in the spool (`spooled`).
+    """
     svc = services()
     report, ok = {}, True
     try:
@@ -200,11 +203,13 @@ def health_check():
     try:
         report["database"] = {"status": "ok", "store": svc.log.describe(), "schema_version": svc.log.schema_version()}
     except Exception as exc:
-        report["database"] = {"status": "unavailable", "store": svc.log_store.describe(), "error": str(exc)}
-        ok = False
+        report["database"] = {"status": "unavailable", "store": svc.log_store.describe(), "error": str(exc),
+                              "note": "answers and feedback are kept in the local spool and written when it returns"}
+    report["database"]["spooled"] = svc.log_store.spooled()
     report["model"] = {"provider": svc.settings.llm_provider, "status": svc.provider.status()}
     if svc.settings.fallback_chain:
         report["model"]["fallback"] = svc.settings.fallback_chain
     report["judge"] = {"provider": svc.settings.judge_provider}
-    report["status"] = "ok" if ok else "degraded"
+    down = report["database"]["status"] != "ok"
+    report["status"] = "unavailable" if not ok else "degraded" if down else "ok"
     return jsonify(report), 200 if ok else 503

@@ -65,7 +65,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(LogStoreUnavailable)
     def unavailable(exc):
         log.warning("service unavailable: %s", exc)
-        return _error(503, str(exc))
+        response, status = _error(503, str(exc))
+        if getattr(exc, "retry_after", None):  # e.g. the local model's queue is full
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -85,6 +85,9 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", 120)
+            # idle keep-alive connections cost no thread in gthread workers; a short keepalive (the default
+            # 2 s) races clients reusing a connection after a pause, whose request then dies unanswered
+            self.cfg.set("keepalive", 75)
             self.cfg.set("accesslog", "-")
 
         def load(self):

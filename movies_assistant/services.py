@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import threading
+import logging
 from functools import cached_property
 
 from .config import Settings
 from .judge import Judge
 from .llm import ModelProvider, open_provider
-from .logstore import LogStore, open_log_store
+from .logstore import LogStore, LogStoreUnavailable, open_log_store
 from .rag import Assistant
 from .search import SearchStore, open_store
+
+log = logging.getLogger(__name__)
 
 
 class Services:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._migrated = False
-        self._lock = threading.Lock()
 
     @cached_property
     def store(self) -> SearchStore:
@@ -33,12 +33,12 @@ class Services:
 
     @property
     def log(self) -> LogStore:
-        """The log store, migrated before first use (retried on later calls if the database was down)."""
-        if not self._migrated:
-            with self._lock:
-                if not self._migrated:
-                    self.log_store.migrate()
-                    self._migrated = True
+        """The log store, migrated before first use. While the database is down it still takes writes
+        (into its spool) and migrates on a later call."""
+        try:
+            self.log_store.ensure_schema()
+        except LogStoreUnavailable as exc:
+            log.warning("%s; answers and feedback go to the spool until it returns", exc)
         return self.log_store
 
     @cached_property

@@ -176,12 +176,13 @@ def test_save_and_get_answer_round_trip(store):
     assert response_time == pytest.approx(0.25) and retrieval_time == pytest.approx(0.05)
 
 
-def test_answer_ids_are_unique(store):
+def test_an_answer_id_is_stored_once(store):
+    # a write the database committed just before it went down may be spooled and replayed: the id keeps one row
     r = record("conv-1", 1)
     store.save_answer(r)
-    with pytest.raises(INTEGRITY_ERRORS):
-        store.save_answer(record("conv-1", 2, id=r.id))
+    store.save_answer(record("conv-1", 2, id=r.id))
     assert store.count_answers() == 1
+    assert store.get_answer(r.id)["turn"] == 1
 
 
 def test_history_is_oldest_first_and_limited(store):

@@ -40,7 +40,8 @@ def _open(settings: Settings, kind: str, model: str | None) -> ModelProvider:
     if kind == "local":
         from .local import LocalProvider
 
-        return LocalProvider(model or settings.local_model_path, max_tokens=settings.llm_max_tokens)
+        return LocalProvider(model or settings.local_model_path, max_tokens=settings.llm_max_tokens,
+                             max_waiting=settings.llm_max_waiting, queue_timeout=settings.llm_queue_timeout)
     from .composer import Composer
 
     return Composer()

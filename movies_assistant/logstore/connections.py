@@ -18,8 +18,9 @@ class SQLiteConnections:
     migration_lock = "BEGIN IMMEDIATE"
     unavailable_errors = (sqlite3.OperationalError,)
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, timeout: float = 30.0):
         self.path = Path(path)
+        self.timeout = timeout  # seconds to wait for a lock held by another writer
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
@@ -30,7 +31,7 @@ class SQLiteConnections:
     @contextmanager
     def connect(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
+        conn = sqlite3.connect(self.path, timeout=self.timeout)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -48,7 +49,7 @@ class PostgresConnections:
     # Held until the migration transaction ends: concurrent migrators (app processes) take turns.
     migration_lock = "SELECT pg_advisory_xact_lock(4242004242)"
 
-    def __init__(self, url: str, max_connections: int = 8):
+    def __init__(self, url: str, max_connections: int = 8, timeout: float = 5.0):
         import psycopg2
         import psycopg2.pool
 
@@ -56,6 +57,7 @@ class PostgresConnections:
         self.unavailable_errors = (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.pool.PoolError)
         self._url = url
         self._max = max_connections
+        self._timeout = timeout
         self._pool = None
         self._lock = threading.Lock()
 
@@ -77,8 +79,11 @@ class PostgresConnections:
             if self._pool is None:
                 import psycopg2.pool
 
+                # bounded: a database that hangs costs a request `timeout` seconds, then the spool takes over
                 self._pool = psycopg2.pool.ThreadedConnectionPool(
-                    0, self._max, self._url, connect_timeout=5, application_name="movies_assistant"
+                    0, self._max, self._url, connect_timeout=max(1, round(self._timeout)),
+                    application_name="movies_assistant",
+                    options=f"-c statement_timeout={int(self._timeout * 1000)}",
                 )
             return self._pool
 

@@ -61,4 +61,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE conversations ADD COLUMN understanding TEXT NOT NULL DEFAULT ''",
         ],
     ),
+    (
+        4,
+        "feedback ids, so a feedback replayed from the spool is stored once",
+        [
+            # NULL for feedback logged before; a unique index allows many NULLs in both databases
+            "ALTER TABLE feedback ADD COLUMN uid TEXT",
+            "CREATE UNIQUE INDEX feedback_uid ON feedback (uid)",
+        ],
+    ),
 ]

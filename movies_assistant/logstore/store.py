@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import logging
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from .migrations import MIGRATIONS
+from .spool import Spool
+
+log = logging.getLogger(__name__)
 
 RELEVANCE_LABELS = ("RELEVANT", "PARTLY_RELEVANT", "NON_RELEVANT", "UNJUDGED")
 
@@ -53,15 +60,42 @@ class AnswerRecord:
 
 
 class LogStore:
-    """Conversations and feedback. Every database error that means 'down' becomes LogStoreUnavailable."""
+    """Conversations and feedback. Every database error that means 'down' becomes LogStoreUnavailable.
 
-    def __init__(self, connections):
+    With a `spool`, writes never fail because the database is down: answers, feedback and verdicts
+    go to the spool instead (and also while it still holds older records, so they stay in order),
+    and a background thread replays it every `retry_seconds` until the database takes them.
+    """
+
+    def __init__(self, connections, spool: Spool | None = None, retry_seconds: float = 2.0):
         self.connections = connections
+        self.spool = spool
+        self.retry_seconds = retry_seconds
+        self._migrated = False
+        self._lock = threading.Lock()
+        self._thread_lock = threading.Lock()
+        self._down_until = 0.0  # see _down()
+        self._down_reason = ""
+        self._stop = threading.Event()
+        self._replayer: threading.Thread | None = None
+        if spool is not None and spool.pending():  # left by an earlier run
+            self._start_replayer()
 
     def describe(self) -> str:
         return self.connections.describe()
 
+    def _unavailable(self, exc: Exception) -> LogStoreUnavailable:
+        return LogStoreUnavailable(f"log database {self.describe()} is unavailable: {type(exc).__name__}")
+
+    def _down(self, exc: LogStoreUnavailable) -> LogStoreUnavailable:
+        """Remember the failure: calls fail fast for `retry_seconds` instead of each waiting on a timeout."""
+        self._down_reason = str(exc)
+        self._down_until = time.monotonic() + self.retry_seconds
+        return exc
+
     def _run(self, query: str, params: tuple = (), fetch: str | None = None):
+        if time.monotonic() < self._down_until:
+            raise LogStoreUnavailable(self._down_reason)
         try:
             with self.connections.connect() as conn:
                 cur = conn.cursor()
@@ -72,7 +106,7 @@ class LogStore:
                     return cur.fetchall()
                 return cur.rowcount
         except self.connections.unavailable_errors as exc:
-            raise LogStoreUnavailable(f"log database {self.describe()} is unavailable: {type(exc).__name__}") from exc
+            raise self._down(self._unavailable(exc)) from exc
 
     # -- schema ----------------------------------------------------------
     def migrate(self) -> list[int]:
@@ -107,8 +141,21 @@ class LogStore:
                     )
                 applied_now.append(version)
         except self.connections.unavailable_errors as exc:
-            raise LogStoreUnavailable(f"log database {self.describe()} is unavailable: {type(exc).__name__}") from exc
+            raise self._unavailable(exc) from exc
         return applied_now
+
+    def ensure_schema(self) -> None:
+        """Migrate once per process, before the first write (retried on later calls while the database is down)."""
+        if not self._migrated:
+            if time.monotonic() < self._down_until:
+                raise LogStoreUnavailable(self._down_reason)
+            with self._lock:
+                if not self._migrated:
+                    try:
+                        self.migrate()
+                    except LogStoreUnavailable as exc:
+                        raise self._down(exc) from exc
+                    self._migrated = True
 
     def schema_version(self) -> int:
         row = self._run("SELECT MAX(version) FROM schema_migrations", fetch="one")
@@ -116,11 +163,14 @@ class LogStore:
 
     # -- answers ---------------------------------------------------------
     def save_answer(self, r: AnswerRecord) -> None:
+        self._write("answer", asdict(r))
+
+    def _insert_answer(self, r: AnswerRecord) -> None:
         self._run(
             "INSERT INTO conversations (id, conversation_id, turn, question, answer, model_used, response_time, "
             "retrieval_time, prompt_tokens, completion_tokens, total_tokens, relevance, relevance_explanation, "
             "sources, timestamp, cost, time_to_first_token, generation_time, grounding, understanding) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (
                 r.id, r.conversation_id, r.turn, r.question, r.answer, r.model_used, r.response_time,
                 r.retrieval_time, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.relevance,
@@ -161,23 +211,36 @@ class LogStore:
         return [{k: t[k] for k in keys} for t in self.turns(conversation_id, limit)]
 
     def turns(self, conversation_id: str, limit: int = 20) -> list[dict]:
-        """The last `limit` turns with what follow-ups need (grounding, understanding, feedback), oldest first."""
-        rows = self._run(
-            "SELECT id, turn, question, answer, sources, grounding, understanding FROM conversations "
-            "WHERE conversation_id = ? ORDER BY turn DESC LIMIT ?",
-            (conversation_id, limit),
-            fetch="all",
-        )
-        feedback = dict(self._run(
-            "SELECT answer_id, MIN(feedback) FROM feedback WHERE conversation_id = ? GROUP BY answer_id",
-            (conversation_id,), fetch="all",
-        ))
-        return [
-            {"id": i, "turn": t, "question": q, "answer": a, "sources": json.loads(s),
-             "grounding": json.loads(g) if g else {}, "understanding": json.loads(u) if u else {},
-             "feedback": feedback.get(i, 0)}
-            for i, t, q, a, s, g, u in reversed(rows)
-        ]
+        """The last `limit` turns with what follow-ups need (grounding, understanding, feedback), oldest first.
+
+        Turns still in the spool count too, so a conversation goes on while the database is down.
+        """
+        answers, feedback = self._spooled(conversation_id)  # read before the database: see Spool.replay
+        try:
+            rows = self._run(
+                "SELECT id, turn, question, answer, sources, grounding, understanding FROM conversations "
+                "WHERE conversation_id = ? ORDER BY turn DESC LIMIT ?",
+                (conversation_id, limit),
+                fetch="all",
+            )
+            logged = dict(self._run(
+                "SELECT answer_id, MIN(feedback) FROM feedback WHERE conversation_id = ? GROUP BY answer_id",
+                (conversation_id,), fetch="all",
+            ))
+        except LogStoreUnavailable:
+            if not answers:
+                raise
+            rows, logged = [], {}
+        turns = {i: {"id": i, "turn": t, "question": q, "answer": a, "sources": json.loads(s),
+                     "grounding": json.loads(g) if g else {}, "understanding": json.loads(u) if u else {}}
+                 for i, t, q, a, s, g, u in rows}
+        for r in answers:
+            turns.setdefault(r["id"], {k: r[k] for k in ("id", "turn", "question", "answer", "sources", "grounding",
+                                                          "understanding")})
+        for answer_id, value in feedback:
+            logged[answer_id] = min(logged.get(answer_id, value), value)
+        ordered = sorted(turns.values(), key=lambda t: t["turn"])[-limit:]
+        return [{**t, "feedback": logged.get(t["id"], 0)} for t in ordered]
 
     def last_turn(self, conversation_id: str) -> int:
         row = self._run("SELECT MAX(turn) FROM conversations WHERE conversation_id = ?", (conversation_id,), fetch="one")
@@ -187,6 +250,12 @@ class LogStore:
                       prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         if label not in RELEVANCE_LABELS:
             raise ValueError(f"unknown relevance label {label!r}")
+        self._write("relevance", {"answer_id": answer_id, "label": label, "explanation": explanation,
+                                  "judge_model": judge_model, "prompt_tokens": prompt_tokens,
+                                  "completion_tokens": completion_tokens})
+
+    def _update_relevance(self, answer_id: str, label: str, explanation: str, judge_model: str,
+                          prompt_tokens: int, completion_tokens: int) -> None:
         self._run(
             "UPDATE conversations SET relevance = ?, relevance_explanation = ?, judge_model = ?, "
             "eval_prompt_tokens = ?, eval_completion_tokens = ?, eval_total_tokens = ? WHERE id = ?",
@@ -196,22 +265,35 @@ class LogStore:
 
     # -- feedback --------------------------------------------------------
     def save_feedback(self, conversation_id: str, value: int, answer_id: str | None = None) -> str:
-        """Store +1/-1 for an answer (default: the conversation's latest); returns the answer id."""
+        """Store +1/-1 for an answer (default: the conversation's latest); returns the answer id.
+
+        An answer still in the spool can be rated; one only the database knows needs the database.
+        """
         if value not in (1, -1):
             raise ValueError("feedback must be 1 or -1")
-        if answer_id:
-            row = self._run("SELECT id FROM conversations WHERE id = ? AND conversation_id = ?",
-                            (answer_id, conversation_id), fetch="one")
+        spooled = [r for r in self._spooled(conversation_id)[0] if not answer_id or r["id"] == answer_id]
+        if spooled:
+            target = max(spooled, key=lambda r: r["turn"])["id"]
         else:
-            row = self._run("SELECT id FROM conversations WHERE conversation_id = ? ORDER BY turn DESC LIMIT 1",
-                            (conversation_id,), fetch="one")
-        if not row:
-            raise UnknownConversation(conversation_id)
+            if answer_id:
+                row = self._run("SELECT id FROM conversations WHERE id = ? AND conversation_id = ?",
+                                (answer_id, conversation_id), fetch="one")
+            else:
+                row = self._run("SELECT id FROM conversations WHERE conversation_id = ? ORDER BY turn DESC LIMIT 1",
+                                (conversation_id,), fetch="one")
+            if not row:
+                raise UnknownConversation(conversation_id)
+            target = row[0]
+        self._write("feedback", {"uid": str(uuid.uuid4()), "conversation_id": conversation_id, "answer_id": target,
+                                 "feedback": value, "timestamp": now()})
+        return target
+
+    def _insert_feedback(self, uid: str, conversation_id: str, answer_id: str, feedback: int, timestamp: str) -> None:
         self._run(
-            "INSERT INTO feedback (conversation_id, answer_id, feedback, timestamp) VALUES (?, ?, ?, ?)",
-            (conversation_id, row[0], value, now()),
+            "INSERT INTO feedback (uid, conversation_id, answer_id, feedback, timestamp) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (uid) DO NOTHING",
+            (uid, conversation_id, answer_id, feedback, timestamp),
         )
-        return row[0]
 
     def feedback_for(self, conversation_id: str) -> list[int]:
         rows = self._run("SELECT feedback FROM feedback WHERE conversation_id = ? ORDER BY id",
@@ -220,3 +302,89 @@ class LogStore:
 
     def count_answers(self) -> int:
         return self._run("SELECT COUNT(*) FROM conversations", fetch="one")[0]
+
+    def count_feedback(self) -> int:
+        return self._run("SELECT COUNT(*) FROM feedback", fetch="one")[0]
+
+    # -- the spool ---------------------------------------------------------
+    def _write(self, kind: str, data: dict) -> None:
+        """Into the database; into the spool when the database is down or the spool still holds records."""
+        if self.spool is None:
+            self._apply(kind, data)
+            return
+        if not self.spool.pending():
+            try:
+                self._apply(kind, data)
+                return
+            except LogStoreUnavailable as exc:
+                log.warning("%s; spooling the %s record to %s", exc, kind, self.spool.path)
+        try:
+            self.spool.append(kind, data)
+        except OSError as exc:  # e.g. a full disk: the client must not believe the record is kept
+            raise LogStoreUnavailable(f"the log database is unavailable and the spool {self.spool.path} cannot "
+                                      f"be written ({exc.strerror or type(exc).__name__})") from None
+        self._start_replayer()
+
+    def _apply(self, kind: str, data: dict) -> None:
+        """One record into the database; idempotent, so a replayed record is written once."""
+        self.ensure_schema()
+        if kind == "answer":
+            self._insert_answer(AnswerRecord(**data))
+        elif kind == "feedback":
+            self._insert_feedback(**data)
+        elif kind == "relevance":
+            self._update_relevance(**data)
+        else:
+            raise ValueError(f"unknown log record kind {kind!r}")
+
+    def _spooled(self, conversation_id: str) -> tuple[list[dict], list[tuple[str, int]]]:
+        """The conversation's answers and (answer id, feedback) pairs still in the spool."""
+        if self.spool is None or not self.spool.pending():
+            return [], []
+        answers, feedback = [], []
+        for kind, data in self.spool.records():
+            if data.get("conversation_id") != conversation_id:
+                continue
+            if kind == "answer":
+                answers.append(data)
+            elif kind == "feedback":
+                feedback.append((data["answer_id"], data["feedback"]))
+        return answers, feedback
+
+    def spooled(self) -> int:
+        """How many records wait in the spool for the database."""
+        return self.spool.count() if self.spool is not None and self.spool.pending() else 0
+
+    def replay_spool(self) -> int | None:
+        """Write the spooled records to the database now; how many (None: down, or another process replays)."""
+        if self.spool is None:
+            return 0
+        try:
+            applied = self.spool.replay(self._apply, LogStoreUnavailable)
+        except LogStoreUnavailable as exc:
+            log.info("log spool not replayed yet: %s", exc)
+            return None
+        if applied:
+            log.info("replayed %d spooled log records into %s", applied, self.describe())
+        return applied
+
+    def _start_replayer(self) -> None:
+        with self._thread_lock:
+            if self._replayer is None:
+                self._replayer = threading.Thread(target=self._replay_until_stopped, name="log-spool-replay",
+                                                  daemon=True)
+                self._replayer.start()
+
+    def _replay_until_stopped(self) -> None:
+        while not self._stop.wait(self.retry_seconds):
+            if self.spool.pending():
+                try:
+                    self.replay_spool()
+                except Exception:  # e.g. the instance folder is unwritable: keep the thread, say why
+                    log.exception("replaying the log spool failed")
+
+    def close(self) -> None:
+        """Stop the replay thread (tests and shutdown); the spool stays on disk for the next start."""
+        self._stop.set()
+        if self._replayer is not None:
+            self._replayer.join(timeout=10)

@@ -11,7 +11,7 @@ def open_store(settings: Settings) -> SearchStore:
     if settings.search_backend == "elasticsearch":
         from .elastic import ElasticStore
 
-        return ElasticStore(settings.elastic_url, settings.index_name)
+        return ElasticStore(settings.elastic_url, settings.index_name, search_timeout=settings.elastic_timeout)
     from .local import LocalStore
 
     return LocalStore(settings.index_path)

@@ -181,8 +181,9 @@ class ElasticStore:
             retry_on_timeout=True,
             retry_on_status=(502, 503, 504),
         )
-        # reads answer web requests: shorter timeout, fewer retries (bounded time when ES hangs)
-        self._read = self._es.options(request_timeout=search_timeout, max_retries=1, retry_on_timeout=True)
+        # reads answer web requests: one try of at most `search_timeout` (ELASTIC_TIMEOUT) when the node
+        # hangs, so the client gets its 503 in that time; a refused connection is retried once (instant)
+        self._read = self._es.options(request_timeout=search_timeout, max_retries=1, retry_on_timeout=False)
 
     def close(self) -> None:
         self._es.close()
