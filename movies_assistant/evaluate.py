@@ -131,13 +131,13 @@ def _constraints(raw: str, bad: Callable[[str], ValueError]) -> Filters | None:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise bad(f"constraints are not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise bad("constraints must be a JSON object")
-    unknown = set(data) - FILTER_FIELDS
-    if unknown:
-        raise bad(f"unknown constraint(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(FILTER_FIELDS))}")
-    if not isinstance(data.get("genres", []), list):
-        raise bad("constraints.genres must be a list")
+    unknown = sorted(set(data) - FILTER_FIELDS) if isinstance(data, dict) else []
+    problem = ("constraints must be a JSON object" if not isinstance(data, dict)
+               else f"unknown constraint(s) {', '.join(unknown)}; known: {', '.join(sorted(FILTER_FIELDS))}" if unknown
+               else "constraints.genres must be a list" if not isinstance(data.get("genres", []), list)
+               else "")
+    if problem:
+        raise bad(problem)
     return Filters(**data)
 
 

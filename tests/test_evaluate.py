@@ -49,6 +49,7 @@ def test_the_extended_format_has_types_splits_and_constraints_as_filters():
     ('12,Fish,paraphrase,test,"{not json}"', "constraints are not JSON"),
     ('12,Fish,paraphrase,test,"{""decade"": 1990}"', "unknown constraint(s) decade"),
     ('12,Fish,paraphrase,test,"{""genres"": ""Animation""}"', "genres must be a list"),
+    ('12,Fish,paraphrase,test,"[1990]"', "constraints must be a JSON object"),
     ("12,Fish,paraphrase,validation,", "split must be one of train, test"),
 ])
 def test_a_bad_row_is_a_clear_error_naming_its_line(tmp_path, runner, row, message):
