@@ -161,7 +161,7 @@ def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...],
     from rich.progress import Progress
     from rich.table import Table
 
-    from .evaluate import BASELINE, Run, cell, evaluate, load_ground_truth, markdown_table, supported_methods, table_rows
+    from .evaluate import cell, evaluate_all, load_ground_truth, markdown_table, methods_to_run, table_rows
     from .search import open_store
 
     settings = _services().settings
@@ -175,41 +175,37 @@ def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...],
     questions = [q for q in questions if split in ("all", q.split)]
     if not questions:
         raise click.ClickException(f"no {split} questions in {', '.join(map(str, paths))}")
-    console = Console(stderr=True)
-    plan = []
+    stores = {}
+    runs_planned = 0
     for backend in backends or (settings.search_backend,):
-        store = open_store(replace(settings, search_backend=backend))
+        store = stores[backend] = open_store(replace(settings, search_backend=backend))
         try:
             if not store.exists():
                 raise click.ClickException(f"no {backend} index yet: build it with `ingest` first")
+            runs_planned += len(methods_to_run(store, methods))
         except SearchUnavailable as exc:
             raise click.ClickException(str(exc)) from None
-        available = supported_methods(store)
-        missing = [m for m in methods if m not in available]
-        if missing:
-            raise click.ClickException(f"the {backend} store has no {', '.join(missing)} search "
-                                       f"(it has: {', '.join(available)})")
-        chosen = list(methods or [m for m in available if m != BASELINE])
-        if BASELINE in available:
-            chosen.insert(0, BASELINE)
-        else:
-            console.print(f"[yellow]{backend}: no baseline method in this search store; ratios are left out")
-        plan += [(backend, store, method) for method in chosen]
+        except ValueError as exc:
+            raise click.ClickException(f"the {backend} store {exc}") from None
 
-    runs = []
+    console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("evaluating", total=len(plan) * len(questions))
-        for backend, store, method in plan:
-            progress.update(task, description=f"{backend} {method}")
-            try:
-                scores = evaluate(store, questions, k=k, method=method, advance=lambda: progress.advance(task))
-            except (SearchUnavailable, ValueError) as exc:
-                raise click.ClickException(f"{backend} {method} search failed: {exc}") from None
-            runs.append(Run(backend, method, scores))
+        task = progress.add_task("evaluating", total=runs_planned * len(questions))
+        try:
+            runs, notes = evaluate_all(stores, questions, k, methods, advance=lambda: progress.advance(task))
+        except SearchUnavailable as exc:
+            raise click.ClickException(f"search failed: {exc}") from None
+    for note in notes:
+        console.print(f"[yellow]{note}")
+    if not runs:
+        raise click.ClickException("no search method could run")
     rows = table_rows(runs)
     if output:
-        output.write_text(f"{len(questions)} {split} questions from {', '.join(p.name for p in paths)}, "
-                          f"k={k}\n\n" + markdown_table(rows, k), encoding="utf-8")
+        try:
+            output.write_text(f"{len(questions)} {split} questions from {', '.join(p.name for p in paths)}, "
+                              f"k={k}\n\n" + markdown_table(rows, k), encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc}") from None
     if as_json:
         click.echo(json.dumps({"ground_truth": [str(p) for p in paths], "k": k, "split": split, "rows": rows},
                               indent=2))

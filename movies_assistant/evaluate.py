@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from .movies import Movie, ReadReport, read_movies
-from .search import Filters, SearchStore
+from .search import Filters, SearchStore, SearchUnavailable
 
 METHODS = ("lexical", "dense", "hybrid")  # how the app can search (SearchStore.search's `method`)
 BASELINE = "baseline"  # the original project's query, run beside every evaluation
@@ -237,6 +237,42 @@ class Run:
     backend: str
     method: str
     scores: Scores
+
+
+def methods_to_run(store: SearchStore, methods: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The baseline (when the store has it) then `methods`, or every method the store has.
+
+    ValueError when a method asked for by name is not one the store has.
+    """
+    available = supported_methods(store)
+    missing = [m for m in methods if m not in available]
+    if missing:
+        raise ValueError(f"has no {', '.join(missing)} search (it has: {', '.join(available)})")
+    chosen = list(methods) or [m for m in available if m != BASELINE]
+    return ([BASELINE] if BASELINE in available else []) + chosen
+
+
+def evaluate_all(stores: dict[str, SearchStore], questions: list[Question], k: int = 10,
+                 methods: tuple[str, ...] | list[str] = (), advance: Callable[[], None] | None = None
+                 ) -> tuple[list[Run], list[str]]:
+    """Every chosen method on every store (named by backend), and notes on what was left out and why.
+
+    A method asked for by name must run (its SearchUnavailable is raised); one run by default that the
+    store cannot serve now (dense search before the index has vectors) is left out with a note.
+    """
+    runs, notes = [], []
+    for backend, store in stores.items():
+        chosen = methods_to_run(store, methods)
+        if BASELINE not in chosen:
+            notes.append(f"{backend}: this search store has no baseline method, so there are no ratios")
+        for method in chosen:
+            try:
+                runs.append(Run(backend, method, evaluate(store, questions, k, method, advance)))
+            except SearchUnavailable as exc:
+                if method in methods:
+                    raise
+                notes.append(f"{backend} {method}: left out ({exc})")
+    return runs, notes
 
 
 def table_rows(runs: list[Run]) -> list[dict]:

@@ -189,3 +189,24 @@ def test_both_backends_in_one_run(settings, elastic_url):
     constraint = next(r for r in report["rows"]
                       if r["backend"] == "elasticsearch" and r["method"] == "lexical" and r["type"] == "constraint")
     assert constraint["constraint_satisfaction"] == 1.0
+
+
+def test_an_unwritable_output_file_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(args=["evaluate", "--ground-truth", str(FIXTURE), "--output", str(tmp_path / "no" / "t.md")])
+    assert result.exit_code == 1 and "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_a_default_method_the_store_cannot_serve_is_left_out_with_a_note(sample_store):
+    """The sample store here has no embedding model, so it cannot run dense search: a default run leaves
+    dense out and says why; asking for dense by name is an error."""
+    from movies_assistant.evaluate import evaluate_all
+    from movies_assistant.search import SearchUnavailable
+
+    if "dense" not in supported_methods(sample_store):
+        pytest.skip("this branch's search stores have no dense method yet")
+    questions = load_ground_truth(FIXTURE)
+    runs, notes = evaluate_all({"local": sample_store}, questions)
+    assert "dense" not in {r.method for r in runs} and {"lexical", BASELINE} <= {r.method for r in runs}
+    assert any(n.startswith("local dense: left out") for n in notes)
+    with pytest.raises(SearchUnavailable):
+        evaluate_all({"local": sample_store}, questions, methods=("dense",))
