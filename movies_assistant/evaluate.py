@@ -15,6 +15,7 @@ multi-field query on the question as typed, with no understanding.
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import time
 from dataclasses import dataclass, field, fields
@@ -154,8 +155,6 @@ def with_gold_films(movies_path: Path, questions: list[Question], corpus: Path) 
 
 def supported_methods(store: SearchStore) -> tuple[str, ...]:
     """The methods `store.search` takes; a store without a `method` parameter searches lexically only."""
-    import inspect
-
     if "method" in inspect.signature(store.search).parameters:
         return METHODS + (BASELINE,)
     return ("lexical",)
