@@ -12,6 +12,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rich.console import Console
 
+from .config import DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH
+from .evaluate import METHODS, SPLITS
 from .logstore import LogStoreUnavailable
 from .movies import CSVFormatError
 from .search import SearchUnavailable
@@ -141,29 +143,82 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
 
 @click.command("evaluate")
 @with_appcontext
-@click.option("--ground-truth", "ground_truth", type=click.Path(path_type=Path), default=None,
-              help="CSV with id,question[,type] (default: data/ground-truth-retrieval.csv).")
+@click.option("--ground-truth", "ground_truths", multiple=True, type=click.Path(path_type=Path),
+              help="CSV with id,question[,type,split,constraints]; repeatable (default: the original "
+                   "questions, plus data/ground-truth-extra.csv when it exists).")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["local", "elasticsearch"]),
+              help="Search backend; repeatable (default: SEARCH_BACKEND).")
+@click.option("--method", "methods", multiple=True, type=click.Choice(METHODS),
+              help="Search method; repeatable (default: every method the store has). The baseline always runs.")
+@click.option("--split", default="all", show_default=True, type=click.Choice(SPLITS + ("all",)),
+              help="Evaluate the train questions, the held-out test questions, or all.")
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def evaluate_command(ground_truth: Path | None, k: int, as_json: bool) -> None:
-    """Hit rate@k and MRR of the search index on a ground-truth file."""
-    from .config import DEFAULT_GROUND_TRUTH
-    from .evaluate import evaluate, load_ground_truth
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the table as Markdown to this file.")
+def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...], methods: tuple[str, ...],
+                     split: str, k: int, as_json: bool, output: Path | None) -> None:
+    """Hit rate@k, MRR and constraint satisfaction per method, backend and question type, beside the baseline."""
+    from dataclasses import replace
 
-    path = ground_truth or DEFAULT_GROUND_TRUTH
-    try:
-        rows = load_ground_truth(path)
-        scores = evaluate(_services().store, rows, k=k)
-    except (OSError, ValueError, KeyError) as exc:
-        raise click.ClickException(f"cannot evaluate {path}: {exc}") from None
-    except SearchUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
-    result = {"ground_truth": str(path), "k": k, "backend": _services().settings.search_backend, **scores.to_dict()}
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from .evaluate import cell, evaluate_all, load_ground_truth, markdown_table, methods_to_run, table_rows
+    from .search import open_store
+
+    settings = _services().settings
+    paths = list(ground_truths) or [p for p in (DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH) if p.exists()]
+    questions = []
+    for path in paths:
+        try:
+            questions += load_ground_truth(path)
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"cannot read {path}: {exc}") from None
+    questions = [q for q in questions if split in ("all", q.split)]
+    if not questions:
+        raise click.ClickException(f"no {split} questions in {', '.join(map(str, paths))}")
+    stores = {}
+    runs_planned = 0
+    for backend in backends or (settings.search_backend,):
+        store = stores[backend] = open_store(replace(settings, search_backend=backend))
+        try:
+            if not store.exists():
+                raise click.ClickException(f"no {backend} index yet: build it with `ingest` first")
+            runs_planned += len(methods_to_run(store, methods))
+        except SearchUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+        except ValueError as exc:
+            raise click.ClickException(f"the {backend} store {exc}") from None
+
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("evaluating", total=runs_planned * len(questions))
+        try:
+            runs, notes = evaluate_all(stores, questions, k, methods, advance=lambda: progress.advance(task))
+        except SearchUnavailable as exc:
+            raise click.ClickException(f"search failed: {exc}") from None
+    for note in notes:
+        console.print(f"[yellow]{note}")
+    if not runs:
+        raise click.ClickException("no search method could run")
+    rows = table_rows(runs)
+    if output:
+        try:
+            output.write_text(f"{len(questions)} {split} questions from {', '.join(p.name for p in paths)}, "
+                              f"k={k}\n\n" + markdown_table(rows, k), encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc}") from None
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps({"ground_truth": [str(p) for p in paths], "k": k, "split": split, "rows": rows},
+                              indent=2))
         return
-    click.echo(f"{result['questions']} questions from {path} ({result['backend']} backend, k={k})")
-    click.echo(f"hit rate@{k}: {result['hit_rate']:.3f}   MRR: {result['mrr']:.3f}   "
-               f"search p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms")
-    for kind, sub in result.get("by_type", {}).items():
-        click.echo(f"  {kind:<16} n={sub['questions']:<5} hit rate {sub['hit_rate']:.3f}  MRR {sub['mrr']:.3f}")
+    table = Table(title=f"{len(questions)} {split} questions from {', '.join(p.name for p in paths)}, k={k}")
+    for name in ("backend", "method", "type", "questions", f"hit rate@{k}", "MRR", "vs baseline",
+                 "constraints ok", "p50 ms", "p95 ms"):
+        table.add_column(name, justify="left" if name in ("backend", "method", "type") else "right")
+    for r in rows:
+        table.add_row(r["backend"], r["method"], r["type"], str(r["questions"]), cell(r, "hit_rate"), cell(r, "mrr"),
+                      cell(r, "vs_baseline"), cell(r, "constraint_satisfaction"), f"{r['p50_ms']:.1f}",
+                      f"{r['p95_ms']:.1f}")
+    Console(width=max(Console().width, 130)).print(table)

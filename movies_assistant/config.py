@@ -11,6 +11,7 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "data" / "movies-corpus.csv.gz"
 DEFAULT_GROUND_TRUTH = ROOT / "data" / "ground-truth-retrieval.csv"
+EXTRA_GROUND_TRUTH = ROOT / "data" / "ground-truth-extra.csv"  # question types the original lacks
 
 
 class ConfigError(ValueError):
