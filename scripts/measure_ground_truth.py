@@ -1,15 +1,13 @@
-"""Measure the configured index on data/ground-truth-extra.csv, through the app's own retrieval.
+"""Check question understanding on the constraint and filmography rows of data/ground-truth-extra.csv.
 
     python scripts/measure_ground_truth.py [--split train|test|all] [-k 10] [--json]
 
 Uses the index the settings point at (INSTANCE_DIR / SEARCH_BACKEND ...; build it with
-`python -m movies_assistant ingest`). Per question type:
-
-* paraphrase, person: hit rate@k and MRR of the gold film, for the plain text search of the question
-  (`store.search(question)`) and for the app's retrieval (understand -> follow-up plan -> retrieve);
-* constraint, filmography: the share of the top k the app retrieves that satisfy every stated
-  constraint, how many questions were parsed into exactly the stated constraints, and how many got
-  no results; for filmographies also whether the list is complete (every film the index has for them).
+`python -m movies_assistant ingest`). Hit rate, MRR and constraint satisfaction for every question
+type come from `python -m movies_assistant evaluate`; this adds, for constraint and filmography
+questions: the share of the top k the app retrieves that satisfy every stated constraint, how many
+questions were parsed into exactly the stated constraints, and how many got no results; for
+filmographies also whether the list is complete (every film the index has for them).
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ sys.path.insert(0, str(ROOT))
 
 from movies_assistant.config import Settings  # noqa: E402
 from movies_assistant.conversation import resolve  # noqa: E402
-from movies_assistant.evaluate import evaluate  # noqa: E402
 from movies_assistant.rag import FILMOGRAPHY_LIMIT, Assistant  # noqa: E402
 from movies_assistant.search import Filters, open_store  # noqa: E402
 from movies_assistant.search.base import normalize_name  # noqa: E402
@@ -79,14 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     retrieve = app_retrieval(Assistant(store, provider=None, log=None, top_k=args.k))
     rows = [r for r in read_rows(args.ground_truth) if args.split in ("all", r["split"])]
     report = {"split": args.split, "k": args.k, "backend": settings.search_backend}
-    for kind in ("paraphrase", "person"):
-        of_kind = [r for r in rows if r["type"] == kind]
-        plain = evaluate(store, of_kind, k=args.k, progress=False)
-        app = evaluate(store, of_kind, k=args.k, progress=False,
-                       search=lambda q, n: [m.id for m in retrieve(q)[1][:n]])
-        report[kind] = {"questions": len(of_kind),
-                        "text_search": {"hit_rate": round(plain.hit_rate, 4), "mrr": round(plain.mrr, 4)},
-                        "app_retrieval": {"hit_rate": round(app.hit_rate, 4), "mrr": round(app.mrr, 4)}}
     for kind in ("constraint", "filmography"):
         report[kind] = constraint_scores([r for r in rows if r["type"] == kind], retrieve, store, args.k)
     print(json.dumps(report, indent=2) if args.json else "\n".join(f"{key}: {value}" for key, value in report.items()))
