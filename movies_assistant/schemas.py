@@ -26,6 +26,8 @@ Question = Annotated[
     AfterValidator(str.strip),
 ]
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
+# A genre names a kind of film in words ("Drama", "Science Fiction"): it has a letter.
+Genre = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS, pattern=r"[^\W\d_]")]
 
 
 def _one_or_minus_one(value: int) -> int:
@@ -67,7 +69,7 @@ class SearchParams(BaseModel):
     k: int = Field(10, ge=1, le=100)
     year_min: int | None = Field(None, ge=0, le=9999)
     year_max: int | None = Field(None, ge=0, le=9999)
-    genre: list[Name] = Field(default_factory=list, max_length=MAX_GENRES, description="repeatable")
+    genre: list[Genre] = Field(default_factory=list, max_length=MAX_GENRES, description="repeatable, e.g. Drama")
     language: Name | None = Field(None, description="ISO 639-1 code, e.g. fr")
     min_rating: float | None = Field(None, ge=0, le=10, allow_inf_nan=False)
     min_votes: int | None = Field(None, ge=0, le=2**31 - 1)
@@ -205,6 +207,7 @@ MESSAGES = {
     "string_type": "{field} must be a string",
     "string_too_long": "{field} is longer than {max_length} characters",
     "string_pattern_mismatch": "{field} must be a non-empty string without NUL characters",
+    "genre_pattern_mismatch": "{field} must name a genre, e.g. Drama",
     "uuid_type": "{field} must be a UUID returned by /question",
     "uuid_parsing": "{field} must be a UUID returned by /question",
     "literal_error": "{field} must be {expected}",
@@ -228,6 +231,8 @@ def validation_errors(exc: ValidationError, model: type[BaseModel]) -> tuple[str
         kind = err["type"]
         if kind in ("model_type", "model_attributes_type", "dict_type") and not err["loc"]:
             kind = "model_type"
+        if kind == "string_pattern_mismatch" and err["loc"][0] == "genre":
+            kind = "genre_pattern_mismatch"
         values = {**(err.get("ctx") or {}), "field": field, "allowed": ", ".join(model.model_fields)}
         try:
             message = MESSAGES[kind].format(**values)
@@ -241,9 +246,16 @@ def validation_errors(exc: ValidationError, model: type[BaseModel]) -> tuple[str
 
 REF = "#/components/schemas/{model}"
 RESPONSE_MODELS = (Error, AnswerResponse, FeedbackResponse, SearchResponse, HealthResponse)
-EVENT_STREAM = ("Server-sent events: `start` (conversation, sources), `token` (`{\"text\"}`) per chunk, "
-                "then `done` (the answer, as POST /question returns it, sources as cards) or `error` "
-                "(`{\"error\", \"status\"}`).")
+# One server-sent event, as parsed from the stream (the schema applies to each event).
+EVENT = {
+    "type": "object",
+    "description": "Server-sent events: `start` (conversation, sources), `token` (`{\"text\"}`) per chunk, then "
+                   "`done` (the answer, as POST /question returns it, sources as cards) or `error` "
+                   "(`{\"error\", \"status\"}`). Each `data` is one line of JSON.",
+    "properties": {"event": {"enum": ["start", "token", "done", "error"]},
+                   "data": {"type": "string", "contentMediaType": "application/json"}},
+    "required": ["event", "data"],
+}
 
 
 def _json(ref: str, description: str) -> dict:
@@ -258,9 +270,15 @@ def _errors(*codes: int) -> dict:
 
 
 def _query_parameters() -> list[dict]:
+    """SearchParams as OpenAPI query parameters (never null: an absent parameter is the default)."""
     schema = SearchParams.model_json_schema(ref_template=REF)
     params = []
     for name, prop in schema["properties"].items():
+        branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+        if branches:
+            prop.update(branches[0])
+        if prop.get("default", 0) is None:
+            del prop["default"]
         if name in SearchParams.LISTS:
             params.append({"name": name, "in": "query", "schema": prop, "style": "form", "explode": True})
         else:
@@ -278,7 +296,7 @@ def openapi_document(protected: set[str] | frozenset[str] = frozenset()) -> dict
         return {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}}
 
     question_ok = _json("AnswerResponse", "the answer")
-    question_ok["content"]["text/event-stream"] = {"schema": {"type": "string", "description": EVENT_STREAM}}
+    question_ok["content"]["text/event-stream"] = {"schema": EVENT}
     paths = {
         "/question": {"post": {
             "summary": "Answer a question (JSON, or server-sent events with Accept: text/event-stream)",
@@ -289,8 +307,7 @@ def openapi_document(protected: set[str] | frozenset[str] = frozenset()) -> dict
             "summary": "Answer a question as server-sent events",
             "requestBody": body(QuestionRequest),
             "responses": {"200": {"description": "the answer as it is written",
-                                  "content": {"text/event-stream": {"schema": {"type": "string",
-                                                                               "description": EVENT_STREAM}}}},
+                                  "content": {"text/event-stream": {"schema": EVENT}}},
                           **_errors(400, 404, 413, 415, 503)},
         }},
         "/feedback": {"post": {
