@@ -216,3 +216,20 @@ def test_secrets_never_reach_responses_health_or_logs(settings, caplog):
     everything = "\n".join(seen) + caplog.text
     for secret in (HF_TOKEN, DB_PASSWORD, KEY):
         assert secret not in everything
+
+
+def test_a_model_server_that_echoes_the_token_does_not_leak_it(settings, caplog):
+    from .test_providers import FakeChatServer
+
+    caplog.set_level(logging.DEBUG)
+    fake = FakeChatServer()
+    fake.replies = [{"status": 500, "body": {"error": f"invalid token {HF_TOKEN} for this model"}}]
+    app = create_app(dataclasses.replace(settings, llm_provider="huggingface", llm_model="fake-model",
+                                         llm_base_url=fake.url, huggingface_token=HF_TOKEN, llm_retries=0))
+    try:
+        r = app.test_client().post("/question", json={"question": "Who directed Alien?"})
+    finally:
+        fake.close()
+    assert r.status_code == 503 and "HTTP 500" in r.get_json()["error"]
+    assert fake.requests and fake.requests[0]["headers"]["authorization"] == f"Bearer {HF_TOKEN}"  # it was sent
+    assert HF_TOKEN not in r.get_data(as_text=True) and HF_TOKEN not in caplog.text
