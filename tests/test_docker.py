@@ -313,3 +313,12 @@ def test_envrc_template_covers_compose_variables_and_has_no_secrets():
         match = re.match(r"^\s*(?:export\s+)?([A-Z0-9_]*(?:PASSWORD|TOKEN|KEY)|DATABASE_URL)=(.*)$", line)
         if match:
             assert match.group(2).strip() == "", f"{match.group(1)} must be empty in the template"
+
+
+def test_no_secret_has_a_default_in_the_image_or_the_compose_file():
+    secret = re.compile(r"[A-Z0-9_]*(?:PASSWORD|TOKEN|API_KEY)|DATABASE_URL")
+    for keyword, args in dockerfile_instructions():
+        if keyword in ("ENV", "ARG"):
+            assert not secret.search(args), f"the Dockerfile sets a secret: {keyword} {args}"
+    for name, default in re.findall(r"\$\{([A-Z0-9_]+):-([^}]*)\}", COMPOSE.read_text()):
+        assert not secret.fullmatch(name), f"docker-compose.yaml gives {name} a default ({default!r})"
