@@ -1,4 +1,7 @@
-"""HTTP routes, one blueprint per area: questions (+feedback, streaming), search, health.
+"""HTTP routes, one blueprint per area: questions (+feedback, streaming), search, health, docs.
+
+Request bodies and `/search` parameters are validated by the models of schemas.py (400 naming each
+invalid field, 415 for a body that is not JSON); `GET /openapi.json` is the document built from them.
 
 Streaming (`POST /question/stream`, or `POST /question` with `Accept: text/event-stream`) sends
 server-sent events, each `event: NAME` and one `data:` line of JSON:
