@@ -1,4 +1,7 @@
-"""HTTP routes, one blueprint per area: questions (+feedback, streaming), search, health.
+"""HTTP routes, one blueprint per area: questions (+feedback, streaming), search, health, docs.
+
+Request bodies and `/search` parameters are validated by the models of schemas.py (400 naming each
+invalid field, 415 for a body that is not JSON); `GET /openapi.json` is the document built from them.
 
 Streaming (`POST /question/stream`, or `POST /question` with `Accept: text/event-stream`) sends
 server-sent events, each `event: NAME` and one `data:` line of JSON:
@@ -20,60 +23,61 @@ import json
 import logging
 import uuid
 from itertools import chain
+from typing import TypeVar
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import UnsupportedMediaType
 
 from . import TMDB_ATTRIBUTION
+from .access import protected_paths
 from .app import BadRequest, services
 from .llm import ModelUnavailable
 from .logstore import LogStoreUnavailable
 from .query import understand
+from .schemas import FeedbackRequest, QuestionRequest, SearchParams, openapi_document, validation_errors
 from .search import Filters, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
+# /search parameters that set a filter of the same name (genre sets `genres`)
+FILTER_NAMES = ("year_min", "year_max", "language", "min_rating", "min_votes", "runtime_min", "runtime_max",
+                "person")
 
 questions = Blueprint("questions", __name__)
 search = Blueprint("search", __name__)
 health = Blueprint("health", __name__)
+docs = Blueprint("docs", __name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 
-def json_body(allowed: set[str]) -> dict:
-    """The request's JSON object, or BadRequest naming what is wrong with it."""
+def invalid(exc: ValidationError, model: type[BaseModel]) -> BadRequest:
+    message, details = validation_errors(exc, model)
+    return BadRequest(message, details)
+
+
+def json_body(model: type[M]) -> M:
+    """The request's JSON body as `model`: 415 when it is not JSON, 400 naming each invalid field."""
     if not request.is_json:
-        raise BadRequest("send a JSON body with Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
-    return body
-
-
-def conversation_id_field(body: dict, required: bool) -> str | None:
-    value = body.get("conversation_id")
-    if value is None:
-        if required:
-            raise BadRequest("conversation_id is required")
-        return None
-    if not isinstance(value, str):
-        raise BadRequest("conversation_id must be a string")
+        raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
     try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise BadRequest("conversation_id must be a UUID returned by /question") from None
+        return model.model_validate_json(request.get_data(cache=False) or b"")
+    except ValidationError as exc:
+        raise invalid(exc, model) from None
 
 
-def question_fields() -> tuple[str, str | None]:
-    body = json_body({"question", "conversation_id"})
-    question = body.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise BadRequest("question must be a non-empty string")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise BadRequest(f"question is longer than {MAX_QUESTION_CHARS} characters")
-    return question.strip(), conversation_id_field(body, required=False)
+def query_params(model: type[M]) -> M:
+    args = {name: (request.args.getlist(name) if name in model.LISTS else value)
+            for name, value in request.args.items()}
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise invalid(exc, model) from None
+
+
+def optional_id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 def wants_event_stream() -> bool:
@@ -83,17 +87,17 @@ def wants_event_stream() -> bool:
 
 @questions.post("/question")
 def ask():
-    question, conversation_id = question_fields()
+    body = json_body(QuestionRequest)
     if wants_event_stream():
-        return event_stream(question, conversation_id)
-    answer = services().assistant.answer(question, conversation_id)
+        return event_stream(body.question, optional_id(body.conversation_id))
+    answer = services().assistant.answer(body.question, optional_id(body.conversation_id))
     return jsonify(answer.to_dict())
 
 
 @questions.post("/question/stream")
 def ask_stream():
-    question, conversation_id = question_fields()
-    return event_stream(question, conversation_id)
+    body = json_body(QuestionRequest)
+    return event_stream(body.question, optional_id(body.conversation_id))
 
 
 def sse(event: str, data) -> str:
@@ -132,15 +136,9 @@ def event_stream(question: str, conversation_id: str | None) -> Response:
 
 @questions.post("/feedback")
 def feedback():
-    body = json_body({"conversation_id", "feedback", "answer_id"})
-    conversation_id = conversation_id_field(body, required=True)
-    value = body.get("feedback")
-    if type(value) is not int or value not in (1, -1):
-        raise BadRequest("feedback must be 1 or -1")
-    answer_id = body.get("answer_id")
-    if answer_id is not None and not isinstance(answer_id, str):
-        raise BadRequest("answer_id must be a string")
-    answer_id = services().log.save_feedback(conversation_id, value, answer_id)
+    body = json_body(FeedbackRequest)
+    conversation_id, value = str(body.conversation_id), body.feedback
+    answer_id = services().log.save_feedback(conversation_id, value, optional_id(body.answer_id))
     return jsonify({
         "message": f"Feedback received for conversation {conversation_id}: {value}",
         "conversation_id": conversation_id,
@@ -149,36 +147,20 @@ def feedback():
     })
 
 
-FILTER_PARAMS = {
-    "year_min": int, "year_max": int, "language": str, "min_rating": float, "min_votes": int,
-    "runtime_min": int, "runtime_max": int, "person": str,
-}
-
-
 @search.get("/search")
 def search_movies():
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUESTION_CHARS:
-        raise BadRequest(f"q is longer than {MAX_QUESTION_CHARS} characters")
-    try:
-        k = int(request.args.get("k", "10"))
-    except ValueError:
-        raise BadRequest("k must be an integer") from None
-    if not 1 <= k <= 100:
-        raise BadRequest("k must be between 1 and 100")
+    params = query_params(SearchParams)
+    q = params.q.strip()
     svc = services()
     understanding = understand(q, svc.store.known_people) if q else None
     filters = understanding.filters if understanding else Filters()
-    for name, kind in FILTER_PARAMS.items():
-        if name in request.args:
-            try:
-                setattr(filters, name, kind(request.args[name]))
-            except ValueError:
-                raise BadRequest(f"{name} must be a {kind.__name__}") from None
-    if request.args.getlist("genre"):
-        filters.genres = request.args.getlist("genre")
+    for name in FILTER_NAMES:
+        if name in params.model_fields_set:
+            setattr(filters, name, getattr(params, name))
+    if params.genre:
+        filters.genres = params.genre
     text = understanding.topic if understanding and understanding.intent in ("recommendation",) else q
-    hits = svc.store.search(text, filters, k=k)
+    hits = svc.store.search(text, filters, k=params.k)
     return jsonify({
         "query": q,
         "results": [hit.to_dict() for hit in hits],
@@ -213,3 +195,9 @@ def health_check():
     down = report["database"]["status"] != "ok"
     report["status"] = "unavailable" if not ok else "degraded" if down else "ok"
     return jsonify(report), 200 if ok else 503
+
+
+@docs.get("/openapi.json")
+def openapi():
+    """The OpenAPI document, built from the same models that validate requests."""
+    return jsonify(openapi_document(protected_paths(current_app)))

@@ -1,11 +1,11 @@
-"""Flask app factory: `create_app(settings)` wires blueprints, error handlers and CLI commands."""
+"""Flask app factory: `create_app(settings)` wires blueprints, access control, JSON errors and CLI commands."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, current_app, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .config import Settings
 from .llm import ModelUnavailable
@@ -13,13 +13,17 @@ from .logstore import LogStoreUnavailable, UnknownConversation
 from .search import SearchUnavailable
 from .services import Services
 
-MAX_REQUEST_BYTES = 64 * 1024
+MAX_REQUEST_BYTES = 64 * 1024  # larger bodies get 413 before they are read
 
 log = logging.getLogger(__name__)
 
 
 class BadRequest(ValueError):
-    """Invalid client input; the message is shown to the client."""
+    """Invalid client input; the message (and the per-field `details`) are shown to the client."""
+
+    def __init__(self, message: str, details: list[dict] | None = None):
+        super().__init__(message)
+        self.details = details
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -30,14 +34,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["movies_assistant"] = Services(settings)
 
-    from . import api, cli, dashboard, metrics, web  # imported here: they import this module
+    from . import access, api, cli, dashboard, metrics, web  # imported here: they import this module
 
     app.register_blueprint(web.chat)
     app.register_blueprint(api.questions)
     app.register_blueprint(api.search)
     app.register_blueprint(api.health)
+    app.register_blueprint(api.docs)
     app.register_blueprint(dashboard.dashboard)
     metrics.register(app)
+    access.register(app)
     cli.register(app)
     _register_errors(app)
     return app
@@ -54,7 +60,7 @@ def _error(status: int, message: str, **extra):
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(BadRequest)
     def bad_request(exc):
-        return _error(400, str(exc))
+        return _error(400, str(exc), **({"details": exc.details} if exc.details else {}))
 
     @app.errorhandler(UnknownConversation)
     def unknown_conversation(exc):
@@ -72,7 +78,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return _error(exc.code or 500, exc.description or exc.name)
+        response, status = _error(exc.code or 500, exc.description or exc.name)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(exc):

@@ -6,6 +6,9 @@ be shown to the user as is.
 With `on_token` set (a callable taking each chunk of text), `ask` streams: it reads the server-sent
 events of `/question/stream`, calls `on_token` as the answer arrives, and returns the final `done`
 event (the JSON answer, with sources as cards, token counts and timing).
+
+When the server has an API key (its API_KEY setting), the client sends MOVIES_ASSISTANT_API_KEY as
+`Authorization: Bearer <key>`; the key is never printed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import requests
 
 DEFAULT_URL = "http://localhost:5000"
 URL_ENV = "MOVIES_ASSISTANT_URL"
+API_KEY_ENV = "MOVIES_ASSISTANT_API_KEY"
 GROUND_TRUTH = Path(__file__).resolve().parent.parent / "data" / "ground-truth-retrieval.csv"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 120.0  # a local model can take a while; gunicorn's own timeout is 120 s
@@ -38,10 +42,13 @@ def default_url() -> str:
 
 class Client:
     def __init__(self, url: str | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
-                 on_token: Callable[[str], None] | None = None):
+                 on_token: Callable[[str], None] | None = None, api_key: str | None = None):
         self.url = (url or default_url()).rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+        if api_key:
+            self.session.headers["Authorization"] = f"Bearer {api_key}"
         self.on_token = on_token
 
     def ask(self, question: str, conversation_id: str | None = None) -> dict:
@@ -107,6 +114,9 @@ class Client:
         except ValueError:
             data = None
         message = data.get("error") if isinstance(data, dict) else None
+        if response.status_code == 401:
+            raise ClientError(f"the server at {response.url.split('?')[0]} needs an API key: set {API_KEY_ENV} "
+                              "to the server's API_KEY")
         raise ClientError(f"the server answered HTTP {response.status_code}: {message or response.reason}")
 
     def _post(self, path: str, body: dict) -> dict:

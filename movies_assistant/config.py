@@ -54,6 +54,9 @@ class Settings:
     sqlite_path: Path | None = None  # default: <instance_dir>/movies_assistant.sqlite3
     database_timeout: float = 5.0  # seconds to connect, and per statement (PostgreSQL), before spooling
     spool_retry: float = 2.0  # seconds between attempts to replay the log spool into the database
+    # HTTP access
+    api_key: str = field(default="", repr=False)  # secret; when set, write and admin endpoints need it
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser, or *; empty = none
 
     @property
     def index_path(self) -> Path:
@@ -67,6 +70,11 @@ class Settings:
     def fallback_chain(self) -> list[str]:
         """LLM_FALLBACK as a list of provider names, in order."""
         return [k.strip() for k in self.llm_fallback.split(",") if k.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS as a list (origins without a trailing slash)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def price_table(self) -> dict[str, tuple[float, float]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .movies import ReadReport, read_movies
+from .movies import READ_ERRORS, ReadReport, read_movies
 from .search import SearchStore
 
 
@@ -51,7 +51,10 @@ def ingest(path: Path, store: SearchStore, console: Console | None = None, chunk
     console = console or Console(stderr=True)
     report = ReadReport()
     started = time.perf_counter()
-    total = estimate_rows(path)
+    try:
+        total = estimate_rows(path)
+    except READ_ERRORS:  # read_movies says what is wrong with the file
+        total = None
     with Progress(
         TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,

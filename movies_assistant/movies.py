@@ -10,7 +10,9 @@ import csv
 import gzip
 import io
 import math
+import re
 import sys
+import zlib
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,10 @@ KAGGLE_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("id", "title")
 MAX_FIELD_CHARS = 100_000  # a longer cell is a broken row, not a movie
+SNIFF_BYTES = 64 * 1024  # the start of a file, checked for signs that it is not UTF-8 text
+READ_ERRORS = (OSError, EOFError, zlib.error)  # unreadable or truncated files, broken gzip streams
+# Bytes that are not UTF-8 are decoded with surrogateescape, as lone surrogates no UTF-8 text contains.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 class CSVFormatError(ValueError):
@@ -98,18 +104,41 @@ class ReadReport:
 
 
 def open_text(path: Path) -> io.TextIOBase:
-    """Open a CSV (optionally gzipped) as text; undecodable bytes become U+FFFD rather than crash."""
+    """Open a CSV (optionally gzipped) as UTF-8 text; CSVFormatError when it cannot be one.
+
+    Undecodable bytes do not stop the read: they become lone surrogates, and their rows are rejected.
+    """
     path = Path(path)
     if not path.is_file():
         raise CSVFormatError(f"{path}: no such file")
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        head = raw.read(SNIFF_BYTES)
+        raw.seek(0)
+    except READ_ERRORS as exc:
+        raw.close()
+        raise CSVFormatError(f"{path}: cannot be read ({exc})") from None
+    problem = _not_utf8_text(head)
+    if problem:
+        raw.close()
+        raise CSVFormatError(f"{path}: {problem}")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _not_utf8_text(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "is UTF-16 or UTF-32 encoded; save it as UTF-8"
+    if b"\x00" in head:
+        return "is not a text CSV (it holds binary data)"
+    return ""
 
 
 def read_movies(path: Path, report: ReadReport, chunk_rows: int = 5000) -> Iterator[list[Movie]]:
     """Yield cleaned movies in chunks of `chunk_rows`; bad rows are counted in `report`, not raised.
 
-    Memory stays bounded by one chunk whatever the file size. Duplicate ids keep the first row.
+    Memory stays bounded by one chunk whatever the file size. Duplicate ids keep the first row. A file
+    that cannot be read to its end, or has no usable row, raises CSVFormatError (from inside the
+    store's rebuild, which then keeps the previous index).
     """
     csv.field_size_limit(sys.maxsize)
     seen: set[int] = set()
@@ -138,6 +167,8 @@ def read_movies(path: Path, report: ReadReport, chunk_rows: int = 5000) -> Itera
                 report.rows_read += 1
                 report.reject(reader.line_num, f"broken CSV quoting ({exc})")
                 continue
+            except READ_ERRORS as exc:
+                raise CSVFormatError(f"{path}: cannot be read past line {reader.line_num} ({exc})") from None
             if not row:
                 continue
             report.rows_read += 1
@@ -154,6 +185,11 @@ def read_movies(path: Path, report: ReadReport, chunk_rows: int = 5000) -> Itera
             if len(chunk) >= chunk_rows:
                 yield chunk
                 chunk = []
+        if not seen:
+            top = sorted(report.reasons.items(), key=lambda item: -item[1])[:3]
+            why = f"all {report.rows_read:,} rejected: " + "; ".join(f"{n:,} {r}" for r, n in top) \
+                if report.rows_read else "the file has a header and no rows"
+            raise CSVFormatError(f"{path}: no usable movie rows ({why})")
         if chunk:
             yield chunk
 
@@ -164,6 +200,8 @@ def parse_row(row: list[str], position: dict[str, int], width: int) -> Movie:
         raise ValueError(f"expected {width} fields, found {len(row)}")
     if any(len(cell) > MAX_FIELD_CHARS for cell in row):
         raise ValueError(f"a field is longer than {MAX_FIELD_CHARS} characters")
+    if _UNDECODABLE.search("".join(row)):
+        raise ValueError("bytes that are not UTF-8 (save the file as UTF-8)")
 
     def text(name: str) -> str:
         i = position.get(name)

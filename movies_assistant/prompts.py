@@ -20,11 +20,13 @@ OVERVIEW_CHARS = 600
 
 
 def record_json(movie: Movie) -> str:
+    """One record as one line of JSON. `<` and `>` are escaped (still valid JSON), so text planted in a
+    record cannot close the <records> block and speak outside it."""
     data = movie.to_dict()
     record = {k: data[k] for k in RECORD_FIELDS if data.get(k) not in (None, "", [], 0, 0.0)}
     if len(record.get("overview", "")) > OVERVIEW_CHARS:
         record["overview"] = record["overview"][:OVERVIEW_CHARS] + "..."
-    return json.dumps(record, ensure_ascii=False)
+    return json.dumps(record, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 # What each kind of question needs, said once before the question (none for plain facts).

@@ -44,22 +44,50 @@ def test_unknown_conversation_is_404(client):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"data": "not json", "content_type": "text/plain"}, "JSON"),
-    ({"data": "{broken", "content_type": "application/json"}, "JSON object"),
+    ({"data": "{broken", "content_type": "application/json"}, "not valid JSON"),
+    ({"data": "", "content_type": "application/json"}, "not valid JSON"),
     ({"json": ["a list"]}, "JSON object"),
-    ({"json": {}}, "question must be"),
-    ({"json": {"question": ""}}, "question must be"),
-    ({"json": {"question": "   "}}, "question must be"),
-    ({"json": {"question": 42}}, "question must be"),
-    ({"json": {"question": "x" * 2001}}, "longer than"),
-    ({"json": {"question": "hi", "extra": 1}}, "unknown field"),
-    ({"json": {"question": "hi", "conversation_id": 5}}, "conversation_id must be"),
-    ({"json": {"question": "hi", "conversation_id": "nope"}}, "UUID"),
+    ({"json": "a string"}, "JSON object"),
+    ({"json": {}}, "question is required"),
+    ({"json": {"question": ""}}, "question must be a non-empty string"),
+    ({"json": {"question": "   "}}, "question must be a non-empty string"),
+    ({"json": {"question": "Alien\x00"}}, "without NUL"),
+    ({"json": {"question": 42}}, "question must be a string"),
+    ({"json": {"question": None}}, "question must be a string"),
+    ({"json": {"question": ["Alien"]}}, "question must be a string"),
+    ({"json": {"question": "x" * 2001}}, "longer than 2000 characters"),
+    ({"json": {"question": "hi", "extra": 1}}, "unknown field 'extra'"),
+    ({"json": {"question": "hi", "conversation_id": 5}}, "conversation_id must be a UUID"),
+    ({"json": {"question": "hi", "conversation_id": "nope"}}, "conversation_id must be a UUID"),
+    ({"json": {"question": "hi", "conversation_id": "' OR 1=1 --"}}, "conversation_id must be a UUID"),
 ])
-def test_question_bad_input_is_400(client, kwargs, message):
-    r = client.post("/question", **kwargs)
+@pytest.mark.parametrize("path", ["/question", "/question/stream"])
+def test_question_bad_input_is_400(client, path, kwargs, message):
+    r = client.post(path, **kwargs)
     assert r.status_code == 400, r.data
+    assert r.mimetype == "application/json"
     assert message in r.get_json()["error"]
+
+
+def test_bad_input_names_each_field(client):
+    r = client.post("/question", json={"question": 42, "conversation_id": "nope", "extra": 1})
+    body = r.get_json()
+    assert r.status_code == 400
+    assert sorted(d["field"] for d in body["details"]) == ["conversation_id", "extra", "question"]
+    assert all(set(d) == {"field", "message", "type"} for d in body["details"])
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_that_is_not_json_is_415(client, content_type):
+    r = client.post("/question", data='{"question": "Alien"}', content_type=content_type)
+    assert r.status_code == 415 and "Content-Type: application/json" in r.get_json()["error"]
+
+
+def test_a_question_is_stripped_and_uuids_are_normalised(client):
+    first = ask(client, "  Who directed Alien?  ").get_json()
+    assert first["question"] == "Who directed Alien?"
+    second = ask(client, "Who directed it?", conversation_id=first["conversation_id"].upper())
+    assert second.status_code == 200 and second.get_json()["conversation_id"] == first["conversation_id"]
 
 
 def test_huge_body_is_413_json(client):
@@ -70,6 +98,12 @@ def test_huge_body_is_413_json(client):
 def test_wrong_method_is_405_json(client):
     r = client.get("/question")
     assert r.status_code == 405 and "error" in r.get_json()
+    assert r.headers["Allow"] and "POST" in r.headers["Allow"]
+
+
+def test_unknown_path_is_404_json(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and r.mimetype == "application/json" and "error" in r.get_json()
 
 
 def test_feedback_contract(client, app):
@@ -92,6 +126,11 @@ def test_feedback_contract(client, app):
     ({"conversation_id": "CID", "feedback": True}, 400),
     ({"conversation_id": "CID", "feedback": 1.0}, 400),
     ({"conversation_id": "CID", "feedback": 1, "answer_id": str(uuid.uuid4())}, 404),
+    ({"conversation_id": "CID", "feedback": 1, "answer_id": "not-a-uuid"}, 400),
+    ({"conversation_id": "CID", "feedback": 1, "answer_id": 7}, 400),
+    ({"conversation_id": "not-a-uuid", "feedback": 1}, 400),
+    ({"conversation_id": "CID", "feedback": 1, "extra": True}, 400),
+    ({"conversation_id": "CID"}, 400),
 ])
 def test_feedback_errors(client, payload, status):
     cid = ask(client, "Who directed Star Wars?").get_json()["conversation_id"]
@@ -122,11 +161,23 @@ def test_search_applies_parsed_and_explicit_filters(client):
     assert all(m["vote_average"] >= 8 and "Drama" in m["genres"] for m in body["results"])
 
 
-@pytest.mark.parametrize("params", [{"q": "x", "k": "ten"}, {"q": "x", "k": 0}, {"q": "x", "k": 101},
-                                    {"q": "x", "year_min": "abc"}, {"q": "x" * 2001}])
-def test_search_bad_input_is_400(client, params):
+@pytest.mark.parametrize("params, message", [
+    ({"q": "x", "k": "ten"}, "k must be an integer"),
+    ({"q": "x", "k": 0}, "k must be at least 1"),
+    ({"q": "x", "k": 101}, "k must be at most 100"),
+    ({"q": "x", "year_min": "abc"}, "year_min must be an integer"),
+    ({"q": "x", "year_max": 10**30}, "year_max must be at most"),
+    ({"q": "x", "min_rating": "nan"}, "min_rating"),
+    ({"q": "x", "min_rating": "inf"}, "min_rating"),
+    ({"q": "x", "min_votes": -1}, "min_votes must be at least 0"),
+    ({"q": "x", "person": "p" * 201}, "person is longer than 200"),
+    ({"q": "x", "genre": ["Drama"] * 21}, "genre has more than 20"),
+    ({"q": "x", "year-min": 1990}, "unknown field 'year-min'"),
+    ({"q": "x" * 2001}, "q is longer than 2000"),
+])
+def test_search_bad_input_is_400(client, params, message):
     r = client.get("/search", query_string=params)
-    assert r.status_code == 400 and "error" in r.get_json()
+    assert r.status_code == 400 and message in r.get_json()["error"], r.get_json()
 
 
 def test_health(client):

@@ -7,13 +7,15 @@ REQUIRE_BROWSER=1. Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 
 from movies_assistant import TMDB_ATTRIBUTION
+from movies_assistant.app import create_app
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, serving
 from .test_grounding import Scripted
 from .test_streaming import GatedProvider
 
@@ -132,3 +134,30 @@ def test_errors_are_shown(page, server):
     failed = page.locator("article.message.assistant.failed")
     failed.wait_for(timeout=10_000)
     assert "longer than 2000 characters" in failed.locator(".meta").inner_text()
+
+
+def test_with_an_api_key_the_page_asks_for_it_once(page, settings):
+    """API_KEY set: the first question gets a 401, the page asks for the key, keeps it for the tab."""
+    key = "browser-key-5e1d"
+    app = create_app(dataclasses.replace(settings, api_key=key))
+    prompts = []
+
+    def answer_prompt(dialog):
+        prompts.append(dialog.message)
+        dialog.accept(key)
+
+    page.on("dialog", answer_prompt)
+    with serving(app) as url:
+        page.goto(url + "/")
+        first = ask(page, "Who directed Alien?")
+        assert "Ridley Scott" in first.locator(".text").inner_text()
+        second = ask(page, "Who starred in it?")
+        assert "Sigourney Weaver" in second.locator(".text").inner_text()
+        second.locator("button.vote[data-value='-1']").click()
+        second.locator(".feedback-status", has_text="recorded").wait_for(timeout=10_000)
+        assert page.evaluate("sessionStorage.getItem('movies-assistant-api-key')") == key
+        log = app.extensions["movies_assistant"].log
+        assert log.feedback_for(log.answer_details(second.get_attribute("data-answer-id"))["conversation_id"]) == [-1]
+        page.goto(url + "/dashboard")  # the dashboard shares the tab's key: no second prompt
+        page.wait_for_function("document.querySelector('#store').textContent.includes('sqlite')", timeout=10_000)
+    assert len(prompts) == 1 and "API key" in prompts[0]

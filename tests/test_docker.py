@@ -31,7 +31,7 @@ DASHBOARD = ROOT / "grafana" / "dashboards" / "movies-assistant.json"
 
 # Variables that are not Settings fields but are legitimately in .envrc_template.
 POSTGRES_VARS = {"POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
-OTHER_VARS = {"GRAFANA_ADMIN_PASSWORD", "MOVIES_ASSISTANT_URL"}
+OTHER_VARS = {"GRAFANA_ADMIN_PASSWORD", "MOVIES_ASSISTANT_URL", "MOVIES_ASSISTANT_API_KEY"}
 COMPOSE_ONLY_VARS = {"INSTALL_LOCAL_LLM"}  # build argument of the image, set through docker-compose.yaml
 # What `docker compose config` needs set (both are required with ${VAR:?...}).
 COMPOSE_REQUIRED = {"GRAFANA_ADMIN_PASSWORD": "test", "POSTGRES_PASSWORD": "test"}
@@ -310,6 +310,15 @@ def test_envrc_template_covers_compose_variables_and_has_no_secrets():
     used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE.read_text()))
     assert used <= names, f"docker-compose.yaml uses variables missing from .envrc_template: {sorted(used - names)}"
     for line in ENVRC_TEMPLATE.read_text().splitlines():
-        match = re.match(r"^\s*(?:export\s+)?([A-Z0-9_]*(?:PASSWORD|TOKEN)|DATABASE_URL)=(.*)$", line)
+        match = re.match(r"^\s*(?:export\s+)?([A-Z0-9_]*(?:PASSWORD|TOKEN|KEY)|DATABASE_URL)=(.*)$", line)
         if match:
             assert match.group(2).strip() == "", f"{match.group(1)} must be empty in the template"
+
+
+def test_no_secret_has_a_default_in_the_image_or_the_compose_file():
+    secret = re.compile(r"[A-Z0-9_]*(?:PASSWORD|TOKEN|API_KEY)|DATABASE_URL")
+    for keyword, args in dockerfile_instructions():
+        if keyword in ("ENV", "ARG"):
+            assert not secret.search(args), f"the Dockerfile sets a secret: {keyword} {args}"
+    for name, default in re.findall(r"\$\{([A-Z0-9_]+):-([^}]*)\}", COMPOSE.read_text()):
+        assert not secret.fullmatch(name), f"docker-compose.yaml gives {name} a default ({default!r})"

@@ -69,11 +69,13 @@ def test_malformed_rows_are_counted_not_fatal(tmp_path):
     assert len(report.examples) == 5
 
 
-def test_undecodable_bytes_do_not_crash(tmp_path):
+def test_undecodable_bytes_are_a_counted_reject(tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes(f"{HEADER}\n".encode() + GOOD.replace("The Matrix", "Amélie").encode("latin-1") + b"\n")
+    latin1 = GOOD.replace("603,The Matrix", "604,Amélie").encode("latin-1")
+    path.write_bytes(f"{HEADER}\n{GOOD}\n".encode() + latin1 + b"\n")
     movies, report = read_all(path)
-    assert report.rejected == 0 and movies[0].title.startswith("Am")
+    assert [m.id for m in movies] == [603]
+    assert report.reasons == {"bytes that are not UTF-8 (save the file as UTF-8)": 1}
 
 
 def test_broken_quoting_is_a_counted_reject(tmp_path):

@@ -1,6 +1,7 @@
 // The chat page: streams answers from POST /question/stream (server-sent events read with fetch and a
 // ReadableStream), shows sources as cards, keeps the conversation for follow-ups, sends +1/-1 feedback.
-// Everything that comes from the server is inserted with textContent, never as HTML.
+// Everything that comes from the server is inserted with textContent, never as HTML. Requests go through
+// apiFetch (apikey.js), which adds the API key when the server asks for one.
 (function () {
   "use strict";
 
@@ -90,7 +91,7 @@
         view.feedback.querySelectorAll("button.vote").forEach(function (b) { b.disabled = true; });
         view.status.textContent = "sending...";
         try {
-          const response = await fetch("/feedback", {
+          const response = await apiFetch("/feedback", {
             method: "POST",
             headers: { "Content-Type": "application/json" },
             body: JSON.stringify({ conversation_id: answer.conversation_id, answer_id: answer.answer_id, feedback: value }),
@@ -155,7 +156,7 @@
     const body = { question: question };
     if (conversationId) body.conversation_id = conversationId;
     try {
-      const response = await fetch("/question/stream", {
+      const response = await apiFetch("/question/stream", {
         method: "POST",
         headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
         body: JSON.stringify(body),

@@ -362,7 +362,7 @@
     statusEl.classList.remove("error");
     statusEl.textContent = "Loading…";
     try {
-      const res = await fetch(`${main.dataset.url}?${params}`, { headers: { Accept: "application/json" } });
+      const res = await apiFetch(`${main.dataset.url}?${params}`, { headers: { Accept: "application/json" } });
       const body = await res.json();
       if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
       lastData = body;
