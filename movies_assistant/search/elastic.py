@@ -398,23 +398,25 @@ class ElasticStore:
     def search(self, text: str, filters: Filters | None = None, k: int = 10) -> list[Hit]:
         clauses = filter_clauses(filters or Filters())
         words = re.sub(r"[^\w]+", " ", text).strip()
-        rescore = None
         if words:
             query = _with_prior(text_query(text), clauses)
             sort = None
-            first_pass = candidate_text(text)
-            if first_pass != text:  # candidates from the rarer words, ranked by the whole question
-                rescore = {"window_size": max(RESCORE_WINDOW, k), "query": {
-                    "rescore_query": query, "query_weight": 0.0, "rescore_query_weight": 1.0}}
-                query = _with_prior(text_query(text, first_pass), clauses)
         else:
             query = {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
             sort = [{"vote_count": {"order": "desc"}}]
         with self._guard("search"):
-            response = self._read.search(index=self.alias, query=query, size=k, sort=sort, rescore=rescore,
-                                         track_total_hits=False)
+            first_pass = candidate_text(text) if words else text
+            found = []
+            if first_pass != text:  # candidates from the rarer words, ranked by the whole question
+                rescore = {"window_size": max(RESCORE_WINDOW, k), "query": {
+                    "rescore_query": query, "query_weight": 0.0, "rescore_query_weight": 1.0}}
+                found = self._read.search(index=self.alias, query=_with_prior(text_query(text, first_pass), clauses),
+                                          size=k, rescore=rescore, track_total_hits=False)["hits"]["hits"]
+            if len(found) < k:  # one pass, or the rarer words matched fewer than k movies
+                found = self._read.search(index=self.alias, query=query, size=k, sort=sort,
+                                          track_total_hits=False)["hits"]["hits"]
         hits = []
-        for hit in response["hits"]["hits"]:
+        for hit in found:
             score = float(hit["_score"]) if words and hit.get("_score") is not None else 0.0
             hits.append(Hit(movie_from_source(hit["_source"]), score))
         return hits
