@@ -28,7 +28,7 @@ from .app import BadRequest, services
 from .llm import ModelUnavailable
 from .logstore import LogStoreUnavailable
 from .query import understand
-from .search import Filters, SearchUnavailable
+from .search import METHODS, Filters, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +177,16 @@ def search_movies():
                 raise BadRequest(f"{name} must be a {kind.__name__}") from None
     if request.args.getlist("genre"):
         filters.genres = request.args.getlist("genre")
+    method = request.args.get("method") or svc.store.method
+    if method not in METHODS:
+        raise BadRequest(f"method must be one of {', '.join(METHODS)}")
     text = understanding.topic if understanding and understanding.intent in ("recommendation",) else q
-    hits = svc.store.search(text, filters, k=k)
+    hits = svc.store.search(text, filters, k=k, method=method)
     return jsonify({
         "query": q,
         "results": [hit.to_dict() for hit in hits],
         "filters": filters.to_dict(),
+        "method": hits[0].method if hits else method,  # "lexical" when hybrid had no vectors to use
         "attribution": TMDB_ATTRIBUTION,
     })
 

@@ -122,8 +122,17 @@ def test_search_applies_parsed_and_explicit_filters(client):
     assert all(m["vote_average"] >= 8 and "Drama" in m["genres"] for m in body["results"])
 
 
+def test_search_methods(client):
+    body = client.get("/search", query_string={"q": "old man flies his house away with balloons"}).get_json()
+    assert body["method"] == "hybrid" and body["results"][0]["title"] == "Up"
+    for method in ("lexical", "dense", "baseline"):
+        body = client.get("/search", query_string={"q": "Finding Nemo", "method": method, "k": 3}).get_json()
+        assert body["method"] == method and body["results"][0]["title"] == "Finding Nemo"
+
+
 @pytest.mark.parametrize("params", [{"q": "x", "k": "ten"}, {"q": "x", "k": 0}, {"q": "x", "k": 101},
-                                    {"q": "x", "year_min": "abc"}, {"q": "x" * 2001}])
+                                    {"q": "x", "year_min": "abc"}, {"q": "x" * 2001},
+                                    {"q": "x", "method": "semantic"}])
 def test_search_bad_input_is_400(client, params):
     r = client.get("/search", query_string=params)
     assert r.status_code == 400 and "error" in r.get_json()
