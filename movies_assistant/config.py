@@ -69,9 +69,9 @@ class Settings:
 
     def embedder(self):
         """The embedding model of EMBEDDING_MODEL_PATH / EMBEDDING_TOKENIZER_PATH (loaded on first use)."""
-        from .embeddings import Embedder
+        from .embeddings import open_embedder
 
-        return Embedder(self.embedding_model_path, self.embedding_tokenizer_path)
+        return open_embedder(self.embedding_model_path, self.embedding_tokenizer_path)
 
     @property
     def fallback_chain(self) -> list[str]:

