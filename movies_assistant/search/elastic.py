@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, UnsupportedProductError
 from elasticsearch.helpers import streaming_bulk
 
-from ..embeddings import Embedder
+from ..embeddings import Embedder, embedding_text
 from ..movies import Movie
 from .base import (
     BASELINE_FIELDS,
@@ -344,8 +344,6 @@ class ElasticStore(MethodSearch):
             return
         docs = [document(movie) for movie in movies]
         if self.has_vectors():  # a replaced document keeps a vector, of its new text
-            from ..embeddings import embedding_text
-
             for doc, vector in zip(docs, self.embedder.embed([embedding_text(m) for m in movies])):
                 doc[VECTOR_FIELD] = [float(x) for x in vector]
         operations: list[dict] = []

@@ -47,7 +47,7 @@ def vote_prior(vote_count: int) -> float:
 
 
 def fuse(lexical: list[Hit], dense: list[Hit], k: int, dense_weight: float = DENSE_WEIGHT,
-         prior_weight: float = PRIOR_WEIGHT) -> list[Hit]:
+         prior_weight: float = PRIOR_WEIGHT, rrf_k: int = RRF_K) -> list[Hit]:
     """Reciprocal rank fusion of two ranked lists plus the vote prior; the best `k`.
 
     The weights are parameters only so benchmarks/hybrid.py can tune them; the app uses the defaults.
@@ -56,7 +56,7 @@ def fuse(lexical: list[Hit], dense: list[Hit], k: int, dense_weight: float = DEN
     movies = {}
     for weight, hits in ((LEXICAL_WEIGHT, lexical), (dense_weight, dense)):
         for rank, hit in enumerate(hits, 1):
-            scores[hit.movie.id] = scores.get(hit.movie.id, 0.0) + weight / (RRF_K + rank)
+            scores[hit.movie.id] = scores.get(hit.movie.id, 0.0) + weight / (rrf_k + rank)
             movies.setdefault(hit.movie.id, hit.movie)
     for movie_id, movie in movies.items():
         scores[movie_id] += prior_weight * vote_prior(movie.vote_count)

@@ -20,7 +20,7 @@ from typing import Iterable
 import numpy as np
 import tantivy
 
-from ..embeddings import Embedder
+from ..embeddings import Embedder, embedding_text
 from ..movies import Movie
 from .base import (
     BASELINE_FIELDS,
@@ -265,8 +265,6 @@ class LocalStore(MethodSearch):
         vectors = self._vector_index()
         if vectors is None:
             return
-        from ..embeddings import embedding_text
-
         vectors.remove(removed)
         if added and self.embedder is not None and self.embedder.available():
             vectors.add(np.array([m.id for m in added], dtype=np.int64),
