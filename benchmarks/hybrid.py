@@ -125,19 +125,23 @@ def tune(store, rows: list[dict]) -> dict:
         lists.append((int(row["id"]), store._lexical(row["question"], filters, fusion.CANDIDATES),
                       store._dense(vector, filters, fusion.CANDIDATES)))
     grid = []
-    for dense_weight, prior_weight, rrf_k in itertools.product((0.5, 0.75, 1.0, 1.25), (0, 0.001, 0.002, 0.004, 0.008),
-                                                               (10, 30, 60)):
+    for dense_weight, prior_weight, rrf_k, depth in itertools.product(
+            (0.5, 0.75, 1.0, 1.25), (0, 0.001, 0.002, 0.004, 0.008), (10, 30, 60), (20, fusion.CANDIDATES)):
         hits = rr = 0.0
         for gold, lexical, dense in lists:
-            ids = [h.movie.id for h in fusion.fuse(lexical, dense, 10, dense_weight, prior_weight, rrf_k)]
+            ids = [h.movie.id for h in fusion.fuse(lexical[:depth], dense[:depth], 10, dense_weight, prior_weight,
+                                                   rrf_k)]
             if gold in ids:
                 hits += 1
                 rr += 1 / (ids.index(gold) + 1)
-        grid.append({"dense_weight": dense_weight, "prior_weight": prior_weight, "rrf_k": rrf_k,
+        grid.append({"dense_weight": dense_weight, "prior_weight": prior_weight, "rrf_k": rrf_k, "candidates": depth,
                      "hit_rate": round(hits / len(lists), 3), "mrr": round(rr / len(lists), 3)})
     grid.sort(key=lambda g: (-(g["hit_rate"] + g["mrr"]), g["prior_weight"]))
-    for g in grid[:5]:
+    for g in grid[:10]:
         say(f"  tune: {g}")
+    default = next(g for g in grid if (g["dense_weight"], g["prior_weight"], g["rrf_k"], g["candidates"]) ==
+                   (fusion.DENSE_WEIGHT, fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.CANDIDATES))
+    say(f"  tune: current defaults {default}")
     return {"questions": len(lists), "best": grid[:5]}
 
 
@@ -226,8 +230,10 @@ def render(result: dict) -> str:
             lines.append(f"| {method} | {' | '.join(cells)} | {halves_['all']['p50_ms']} / {halves_['all']['p95_ms']} |")
         if "tuning" in run:
             lines += ["", f"Fusion weights on the train half ({run['tuning']['questions']} questions), best 5:", "",
-                      "| dense weight | prior weight | RRF k | hit@10 | MRR |", "|---:|---:|---:|---:|---:|"]
-            lines += [f"| {g['dense_weight']} | {g['prior_weight']} | {g['rrf_k']} | {g['hit_rate']:.3f} | {g['mrr']:.3f} |"
+                      "| dense weight | prior weight | RRF k | candidates | hit@10 | MRR |",
+                      "|---:|---:|---:|---:|---:|---:|"]
+            lines += [f"| {g['dense_weight']} | {g['prior_weight']} | {g['rrf_k']} | {g['candidates']} | "
+                      f"{g['hit_rate']:.3f} | {g['mrr']:.3f} |"
                       for g in run["tuning"]["best"]]
         lines.append("")
     if result.get("faiss"):
