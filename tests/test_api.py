@@ -123,8 +123,8 @@ def test_search_applies_parsed_and_explicit_filters(client):
 
 
 def test_search_methods(client):
-    body = client.get("/search", query_string={"q": "old man flies his house away with balloons"}).get_json()
-    assert body["method"] == "hybrid" and body["results"][0]["title"] == "Up"
+    body = client.get("/search", query_string={"q": "a hacker learns reality is a computer simulation"}).get_json()
+    assert body["method"] == "hybrid" and body["results"][0]["title"] == "The Matrix"
     for method in ("lexical", "dense", "baseline"):
         body = client.get("/search", query_string={"q": "Finding Nemo", "method": method, "k": 3}).get_json()
         assert body["method"] == method and body["results"][0]["title"] == "Finding Nemo"

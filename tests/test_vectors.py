@@ -92,8 +92,8 @@ def test_ingest_adds_shipped_vectors_and_search_uses_the_method(tmp_path, shippe
     result = runner.invoke(args=["ingest"])
     assert result.exit_code == 0, result.output
     assert "vectors: 1,000 written for 1,000 movies (1,000 reused, 0 embedded)" in result.output
-    result = runner.invoke(args=["search", "old man flies his house away with balloons", "-k", "1"])  # hybrid
-    assert result.exit_code == 0 and "Up (2009)" in result.output
+    result = runner.invoke(args=["search", "a hacker learns reality is a computer simulation", "-k", "1"])  # hybrid
+    assert result.exit_code == 0 and "The Matrix (1999)" in result.output
     result = runner.invoke(args=["search", "Jaws", "--method", "baseline", "--json"])
     assert result.exit_code == 0 and '"title": "Jaws"' in result.output
 
