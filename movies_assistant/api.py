@@ -197,7 +197,8 @@ def health_check():
     svc = services()
     report, ok = {}, True
     try:
-        report["index"] = {"status": "ok", "backend": svc.settings.search_backend, "movies": svc.store.count()}
+        report["index"] = {"status": "ok", "backend": svc.settings.search_backend, "movies": svc.store.count(),
+                           "method": svc.store.method, "vectors": svc.store.has_vectors()}
     except Exception as exc:  # report every failure, whatever its kind
         report["index"] = {"status": "unavailable", "backend": svc.settings.search_backend, "error": str(exc)}
         ok = False

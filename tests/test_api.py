@@ -143,6 +143,7 @@ def test_health(client):
     body = r.get_json()
     assert r.status_code == 200 and body["status"] == "ok"
     assert body["index"]["movies"] == 1000 and body["database"]["status"] == "ok"
+    assert body["index"]["method"] == "hybrid" and body["index"]["vectors"] is True
     assert body["database"]["schema_version"] >= 1
     assert body["model"] == {"provider": "composer", "status": "ready"}
 
