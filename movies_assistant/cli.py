@@ -43,6 +43,8 @@ def ingest_command(data_path: Path | None, if_missing: bool, no_vectors: bool) -
     svc = _services()
     if if_missing and svc.store.exists():
         click.echo(f"index exists ({svc.store.count():,} movies); skipping ingest")
+        if not no_vectors and not svc.store.has_vectors() and svc.store.embedder.available():
+            _write_vectors(data_path or svc.settings.data_path, None)  # an index from before vectors existed
         return
     path = data_path or svc.settings.data_path
     try:

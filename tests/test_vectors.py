@@ -125,3 +125,22 @@ def test_the_shipped_file_covers_the_corpus(shipped_vectors):
     movies = [m for chunk in read_movies(DEFAULT_CORPUS, ReadReport(), 5000) for m in chunk]
     keys = [(m.id, text_hash(embedding_text(m))) for m in movies]
     assert len(movies) == 18042 and len(shipped_vectors.lookup(keys)) == len(movies)
+
+
+def test_ingest_if_missing_adds_vectors_to_an_index_without_them(tmp_path, shipped_vectors):
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    runner.invoke(args=["ingest", "--no-vectors"])
+    result = runner.invoke(args=["ingest", "--if-missing"])
+    assert result.exit_code == 0 and "skipping ingest" in result.output and "1,000 written" in result.output
+    assert "written" not in runner.invoke(args=["ingest", "--if-missing"]).output  # nothing left to do
+
+
+def test_vectors_of_movies_not_in_the_index_are_dropped(tmp_path, shipped_vectors):
+    from movies_assistant.config import DEFAULT_CORPUS
+
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    runner.invoke(args=["ingest", "--no-vectors"])
+    result = runner.invoke(args=["embed", "--data", str(DEFAULT_CORPUS)])  # 18k vectors, 1,000 movies indexed
+    assert result.exit_code == 0 and "1,000 written for 18,042 movies" in result.output, result.output

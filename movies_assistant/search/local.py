@@ -272,9 +272,19 @@ class LocalStore(MethodSearch):
         vectors.save(self._build_folder())
 
     def write_vectors(self, chunks, model_id: str, progress=None) -> int:
-        vectors = VectorIndex.build(chunks, model_id, expected=self.count(), progress=progress)
+        vectors = VectorIndex.build((self._indexed_only(chunk) for chunk in chunks), model_id,
+                                    expected=self.count(), progress=progress)
         vectors.save(self._build_folder())
         return vectors.size
+
+    def _indexed_only(self, chunk):
+        """`chunk` without the vectors of movies the index does not hold (a CSV other than the indexed one)."""
+        index = self._open()
+        searcher = index.searcher()
+        found = searcher.search(tantivy.Query.term_set_query(index.schema, "id", [int(i) for i in chunk.ids]),
+                                limit=max(1, len(chunk.ids)), count=False).hits
+        keep = np.isin(chunk.ids, searcher.fast_field_values("id", [a for _, a in found]))
+        return type(chunk)(chunk.ids[keep], chunk.hashes[keep], chunk.vectors[keep]) if not keep.all() else chunk
 
     # -- reading ---------------------------------------------------------
     def count(self) -> int:
