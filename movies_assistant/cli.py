@@ -1,5 +1,5 @@
-"""Commands registered on the app (`python -m movies_assistant --help`): ingest, init-db, serve, search, ask,
-evaluate."""
+"""Commands registered on the app (`python -m movies_assistant --help`): ingest, embed, init-db, serve, search,
+ask, evaluate."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .config import DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH
 from .evaluate import METHODS, SPLITS
 from .logstore import LogStoreUnavailable
 from .movies import CSVFormatError
-from .search import SearchUnavailable
+from .search import METHODS, SearchUnavailable
 
 
 def _services():
@@ -25,6 +25,7 @@ def _services():
 
 def register(app: Flask) -> None:
     app.cli.add_command(ingest_command)
+    app.cli.add_command(embed_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(search_command)
@@ -36,24 +37,67 @@ def register(app: Flask) -> None:
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when an index already exists.")
-def ingest_command(data_path: Path | None, if_missing: bool) -> None:
-    """Build the search index from a Kaggle 'Millions of Movies'-style CSV."""
+@click.option("--no-vectors", is_flag=True, help="Skip the vectors for dense and hybrid search (`embed` adds them).")
+def ingest_command(data_path: Path | None, if_missing: bool, no_vectors: bool) -> None:
+    """Build the search index from a Kaggle 'Millions of Movies'-style CSV, then its vectors."""
     from .ingest import ingest
 
     svc = _services()
     if if_missing and svc.store.exists():
         click.echo(f"index exists ({svc.store.count():,} movies); skipping ingest")
+        if not no_vectors and not svc.store.has_vectors() and svc.store.embedder.available():
+            _write_vectors(data_path or svc.settings.data_path, None)  # an index from before vectors existed
         return
     path = data_path or svc.settings.data_path
-    console = Console(stderr=True)
     try:
-        summary = ingest(path, svc.store, console)
-    except CSVFormatError as exc:
-        raise click.ClickException(str(exc)) from None
-    except SearchUnavailable as exc:
+        summary = ingest(path, svc.store, Console(stderr=True))
+    except (CSVFormatError, SearchUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
+    if no_vectors:
+        return
+    if not svc.store.embedder.available():
+        click.echo("no embedding model installed: lexical search only (see `embed`)")
+        return
+    _write_vectors(path, None)
+
+
+@click.command("embed")
+@with_appcontext
+@click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
+@click.option("--export", "export_path", type=click.Path(path_type=Path), default=None,
+              help="Also write these vectors to a file like data/movie-vectors.npz (the shipped vectors).")
+def embed_command(data_path: Path | None, export_path: Path | None) -> None:
+    """Give the indexed movies their vectors (dense and hybrid search); resumable, reuses stored vectors."""
+    _write_vectors(data_path or _services().settings.data_path, export_path)
+
+
+def _write_vectors(path: Path, export_path: Path | None) -> None:
+    import numpy as np
+
+    from .embeddings import EmbeddingUnavailable
+    from .ingest import index_vectors
+    from .vectors import ShippedVectors, VectorCache, write_shipped
+
+    svc = _services()
+    embedder = svc.store.embedder
+    collected: list | None = [] if export_path else None
+    try:
+        embedder.load()  # a clear error when the model files are missing
+        cache = VectorCache(svc.settings.vector_cache_file, embedder.model_id)
+        shipped = ShippedVectors(svc.settings.vectors_path, embedder.model_id)
+        summary = index_vectors(path, svc.store, embedder, cache, shipped, Console(stderr=True), collect=collected)
+        cache.close()
+    except (CSVFormatError, SearchUnavailable, EmbeddingUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        click.echo(line)
+    if export_path:
+        write_shipped(export_path, np.concatenate([c.ids for c in collected]),
+                      np.concatenate([c.hashes for c in collected]),
+                      np.concatenate([c.vectors for c in collected]), embedder.model_id)
+        click.echo(f"wrote {summary.movies:,} vectors to {export_path}")
 
 
 @click.command("init-db")
@@ -102,11 +146,12 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 @with_appcontext
 @click.argument("query")
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--method", type=click.Choice(METHODS), default=None, help="Ranking (default: SEARCH_METHOD).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def search_command(query: str, k: int, as_json: bool) -> None:
+def search_command(query: str, k: int, method: str | None, as_json: bool) -> None:
     """Search the index directly (no model)."""
     try:
-        hits = _services().store.search(query, k=k)
+        hits = _services().store.search(query, k=k, method=method)
     except SearchUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

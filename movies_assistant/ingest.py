@@ -1,4 +1,4 @@
-"""CSV -> search store: streamed in chunks, with a progress bar and a final count check."""
+"""CSV -> search store: streamed in chunks, with a progress bar and a final count check; then the vectors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from .embeddings import Embedder
 from .movies import READ_ERRORS, ReadReport, read_movies
 from .search import SearchStore
+from .vectors import ShippedVectors, VectorCache, VectorReport, movie_vectors
 
 
 @dataclass
@@ -70,3 +72,46 @@ def ingest(path: Path, store: SearchStore, console: Console | None = None, chunk
         raise RuntimeError(f"count mismatch: read {report.rows_read}, indexed {indexed}, rejected {report.rejected}")
     return IngestSummary(str(path), report.rows_read, indexed, report.rejected, report.reasons, report.examples,
                          time.perf_counter() - started)
+
+
+@dataclass
+class VectorSummary:
+    movies: int
+    reused: int
+    embedded: int
+    written: int
+    seconds: float
+
+    def lines(self) -> list[str]:
+        rate = self.embedded / self.seconds if self.seconds else 0.0
+        return [f"vectors: {self.written:,} written for {self.movies:,} movies ({self.reused:,} reused, "
+                f"{self.embedded:,} embedded) in {self.seconds:.1f} s ({rate:,.0f} embedded/s)"]
+
+
+def index_vectors(path: Path, store: SearchStore, embedder: Embedder, cache: VectorCache,
+                  shipped: ShippedVectors | None = None, console: Console | None = None,
+                  chunk_rows: int = 5000, collect: list | None = None) -> VectorSummary:
+    """Give the indexed movies of the CSV at `path` their vectors: reused when stored, embedded otherwise.
+
+    Lexical search keeps serving meanwhile. Each embedded batch is committed to `cache` first, so an
+    interrupted run resumes where it stopped. `collect` receives every `VectorChunk` when given.
+    """
+    path = Path(path)
+    console = console or Console(stderr=True)
+    report = VectorReport()
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]vectors[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("movies"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task("vectors", total=store.count())
+
+        def chunks():
+            for vectors in movie_vectors(read_movies(path, ReadReport(), chunk_rows), embedder, cache, shipped,
+                                         report, lambda n: progress.advance(task, n)):
+                if collect is not None:
+                    collect.append(vectors)
+                yield vectors
+
+        written = store.write_vectors(chunks(), embedder.model_id)
+    return VectorSummary(report.movies, report.reused, report.embedded, written, time.perf_counter() - started)

@@ -15,6 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError
 
+from .search import METHODS
+
 MAX_QUESTION_CHARS = 2000
 MAX_NAME_CHARS = 200  # a person, a genre or a language code
 MAX_GENRES = 20
@@ -76,6 +78,7 @@ class SearchParams(BaseModel):
     runtime_min: int | None = Field(None, ge=0, le=100_000)
     runtime_max: int | None = Field(None, ge=0, le=100_000)
     person: Name | None = None
+    method: Literal[METHODS] | None = Field(None, description="search method; default SEARCH_METHOD")
 
     # query parameters whose value is a list (given once per value)
     LISTS: ClassVar[tuple[str, ...]] = ("genre",)
@@ -165,6 +168,7 @@ class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult]
     filters: dict = Field(description="the filters applied: parsed from q, overridden by explicit parameters")
+    method: Literal[METHODS] = Field(description="the method that ranked the results (lexical when hybrid had no vectors)")
     attribution: str
 
 
@@ -176,11 +180,15 @@ class Part(BaseModel):
 class IndexHealth(Part):
     backend: str
     movies: int | None = None
+    method: Literal[METHODS] | None = None
+    vectors: bool | None = Field(None, description="whether the index has the vectors dense and hybrid search use")
 
 
 class DatabaseHealth(Part):
     store: str
     schema_version: int | None = None
+    spooled: int = Field(description="log records waiting in the local spool for the database")
+    note: str | None = None
 
 
 class ModelHealth(BaseModel):
@@ -190,7 +198,8 @@ class ModelHealth(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="degraded (200): the log database is down and records are spooled; unavailable (503): the index is down")
     index: IndexHealth
     database: DatabaseHealth
     model: ModelHealth

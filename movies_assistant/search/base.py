@@ -23,6 +23,9 @@ FIELD_BOOSTS = {
 }
 # Added to the score of a film whose whole title appears in the question.
 EXACT_TITLE_BOOST = 10.0
+# The original project's query (search method "baseline"): multi_match best_fields over these fields
+# (its `description^2` named no field of the data). See data/README.md.
+BASELINE_FIELDS = {"title": 3.0, "overview": 1.5, "genres": 1.0, "keywords": 1.0}
 
 
 class SearchUnavailable(RuntimeError):
@@ -81,6 +84,7 @@ class Filters:
 class Hit:
     movie: Movie
     score: float
+    method: str = "lexical"  # the ranking that found it: lexical, dense, hybrid or baseline
 
     def to_dict(self) -> dict:
         return {**self.movie.to_dict(), "score": round(self.score, 4)}
@@ -122,8 +126,19 @@ class SearchStore(Protocol):
 
     def delete(self, ids: list[int]) -> None: ...
 
-    def search(self, text: str, filters: Filters | None = None, k: int = 10) -> list[Hit]:
-        """Best `k` movies for `text` among those `filters` accept; empty text ranks by popularity."""
+    def search(self, text: str, filters: Filters | None = None, k: int = 10, method: str | None = None) -> list[Hit]:
+        """Best `k` movies for `text` among those `filters` accept; empty text ranks by popularity.
+
+        `method` is lexical, dense, hybrid or baseline (search/hybrid.py); default: the store's `method`
+        (SEARCH_METHOD). Hybrid without vectors is lexical; dense without them raises VectorsMissing.
+        """
+
+    def write_vectors(self, chunks: Iterable, model_id: str, progress=None) -> int:
+        """Replace the dense vectors of the indexed movies with `chunks` (`vectors.VectorChunk`s of
+        `model_id`); vectors of unknown ids are dropped. Returns the number of vectors written."""
+
+    def has_vectors(self) -> bool:
+        """Whether dense and hybrid search can run (vectors indexed and the embedding model loadable)."""
 
     def get(self, ids: list[int]) -> list[Movie]:
         """Movies by id, in the order asked; unknown ids are left out."""

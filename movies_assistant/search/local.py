@@ -17,10 +17,13 @@ import uuid
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import tantivy
 
+from ..embeddings import Embedder, embedding_text
 from ..movies import Movie
 from .base import (
+    BASELINE_FIELDS,
     EXACT_TITLE_BOOST,
     FIELD_BOOSTS,
     Filters,
@@ -30,6 +33,8 @@ from .base import (
     normalize_title,
     title_candidates,
 )
+from .hybrid import MethodSearch
+from .vector_index import VectorIndex
 
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 ANALYZER = "movie_en"
@@ -149,15 +154,19 @@ def _document(movie: Movie) -> tantivy.Document:
     return tantivy.Document.from_dict(values, _DOC_SCHEMA)
 
 
-class LocalStore:
-    """tantivy-backed `SearchStore`; safe to share between threads."""
+class LocalStore(MethodSearch):
+    """tantivy-backed `SearchStore`, with the dense vectors in a faiss file beside it; thread-safe."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, embedder: Embedder | None = None, method: str = "hybrid"):
         self.root = Path(root)
+        self.embedder = embedder
+        self.method = method
         self._lock = threading.Lock()
         self._index: tantivy.Index | None = None
         self._text_analyzer = _analyzer()
         self._opened: str | None = None
+        self._vectors: VectorIndex | None = None
+        self._vectors_stamp: tuple | None = None
 
     # -- opening ---------------------------------------------------------
     def _current_file(self) -> Path:
@@ -182,6 +191,23 @@ class LocalStore:
             return self._index
 
     # -- writing ---------------------------------------------------------
+    def _build_folder(self) -> Path:
+        self._open()
+        return self.root / "builds" / self._opened
+
+    def _vector_index(self) -> VectorIndex | None:
+        """The current build's vectors, reloaded when a rebuild or `embed` has replaced them."""
+        folder = self._build_folder()
+        index_file, meta_file = VectorIndex.files(folder)
+        try:
+            stamp = (str(folder), index_file.stat().st_mtime_ns, meta_file.stat().st_mtime_ns)
+        except FileNotFoundError:
+            return None
+        with self._lock:
+            if stamp != self._vectors_stamp:
+                self._vectors, self._vectors_stamp = VectorIndex.load(folder), stamp
+            return self._vectors
+
     def rebuild(self, chunks: Iterable[list[Movie]], progress=None) -> int:
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-v{SCHEMA_VERSION}"
         build = self.root / "builds" / name
@@ -222,6 +248,7 @@ class LocalStore:
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        self._update_vectors([m.id for m in movies], movies)
 
     def delete(self, ids: list[int]) -> None:
         index = self._open()
@@ -231,6 +258,33 @@ class LocalStore:
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        self._update_vectors([int(i) for i in ids], [])
+
+    def _update_vectors(self, removed: list[int], added: list[Movie]) -> None:
+        """Keep the vectors in step with an upsert or delete (added movies are embedded when a model is loadable)."""
+        vectors = self._vector_index()
+        if vectors is None:
+            return
+        vectors.remove(removed)
+        if added and self.embedder is not None and self.embedder.available():
+            vectors.add(np.array([m.id for m in added], dtype=np.int64),
+                        self.embedder.embed([embedding_text(m) for m in added]))
+        vectors.save(self._build_folder())
+
+    def write_vectors(self, chunks, model_id: str, progress=None) -> int:
+        vectors = VectorIndex.build((self._indexed_only(chunk) for chunk in chunks), model_id,
+                                    expected=self.count(), progress=progress)
+        vectors.save(self._build_folder())
+        return vectors.size
+
+    def _indexed_only(self, chunk):
+        """`chunk` without the vectors of movies the index does not hold (a CSV other than the indexed one)."""
+        index = self._open()
+        searcher = index.searcher()
+        found = searcher.search(tantivy.Query.term_set_query(index.schema, "id", [int(i) for i in chunk.ids]),
+                                limit=max(1, len(chunk.ids)), count=False).hits
+        keep = np.isin(chunk.ids, searcher.fast_field_values("id", [a for _, a in found]))
+        return type(chunk)(chunk.ids[keep], chunk.hashes[keep], chunk.vectors[keep]) if not keep.all() else chunk
 
     # -- reading ---------------------------------------------------------
     def count(self) -> int:
@@ -240,10 +294,10 @@ class LocalStore:
         """Each distinct word of the question as the index analysed the text fields (folded, stemmed, no stop words)."""
         return list(dict.fromkeys(self._text_analyzer.analyze(text)))[:MAX_QUERY_TERMS]
 
-    def search(self, text: str, filters: Filters | None = None, k: int = 10) -> list[Hit]:
+    def _lexical(self, text: str, filters: Filters, k: int) -> list[Hit]:
         index = self._open()
         schema = index.schema
-        filter_queries = _filter_queries(schema, filters or Filters())
+        filter_queries = _filter_queries(schema, filters)
         # filters only select: wrapped to score 0, so they never reorder the text matches
         clauses = [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in filter_queries]
         terms = self._terms(text)
@@ -267,11 +321,70 @@ class LocalStore:
                 found = searcher.search(query, limit=k, count=False, weight_by_field="prior").hits
         else:
             found = searcher.search(query, limit=k, count=False, order_by_field="vote_count").hits
-        hits = []
-        for score, address in found:
-            movie = Movie.from_dict(json.loads(searcher.doc(address)["doc"][0]))
-            hits.append(Hit(movie, float(score) if terms else 0.0))
-        return hits
+        return [Hit(_movie(searcher, address), float(score) if terms else 0.0) for score, address in found]
+
+    def _baseline(self, text: str, filters: Filters, k: int) -> list[Hit]:
+        """The original project's query: per field, the BM25 of the question's words; the best field counts.
+
+        Like its `multi_match` `best_fields` over BASELINE_FIELDS, without fuzziness (tantivy scores fuzzy
+        matches as constants, not BM25) and without the exact-title boost or the prior.
+        """
+        index = self._open()
+        schema = index.schema
+        terms = self._terms(text)
+        per_field = []
+        for field, boost in BASELINE_FIELDS.items():
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(schema, field, t))
+                                                 for t in terms])
+            per_field.append(tantivy.Query.boost_query(query, boost) if boost != 1 else query)
+        clauses = [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0))
+                   for q in _filter_queries(schema, filters)]
+        if terms:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.disjunction_max_query(per_field)))
+        if not clauses:
+            return []
+        searcher = index.searcher()
+        found = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
+        return [Hit(_movie(searcher, address), float(score), "baseline") for score, address in found]
+
+    def _vectors_ready(self) -> bool:
+        vectors = self._vector_index()
+        return bool(vectors and vectors.size and self.embedder and vectors.model_id == self.embedder.model_id)
+
+    def _dense(self, vector: np.ndarray, filters: Filters, k: int) -> list[Hit]:
+        vectors = self._vector_index()
+        if vectors is None:
+            return []
+        if filters.is_empty():
+            found = vectors.search(vector, k)
+        else:
+            found = self._filtered_neighbours(vectors, vector, filters, k)
+        movies = {m.id: m for m in self.get([movie_id for movie_id, _ in found])}
+        return [Hit(movies[i], score, "dense") for i, score in found if i in movies]
+
+    def _filtered_neighbours(self, vectors: VectorIndex, vector: np.ndarray, filters: Filters, k: int):
+        """Nearest neighbours among the movies `filters` accept.
+
+        Up to MAX_SELECTED accepted movies, their ids restrict the faiss search. A broader filter accepts a
+        large share of the index, so the nearest few hundred neighbours are fetched and checked against it.
+        """
+        index = self._open()
+        searcher = index.searcher()
+        only = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in _filter_queries(index.schema, filters)])
+        accepted = searcher.search(only, limit=MAX_SELECTED + 1, count=False).hits
+        if len(accepted) <= MAX_SELECTED:
+            return vectors.search(vector, k, searcher.fast_field_values("id", [a for _, a in accepted]))
+        fetch = 20 * k
+        while True:
+            near = vectors.search(vector, fetch)
+            among = tantivy.Query.term_set_query(index.schema, "id", [i for i, _ in near])
+            both = tantivy.Query.boolean_query([(tantivy.Occur.Must, only), (tantivy.Occur.Must, among)])
+            hits = searcher.search(both, limit=len(near) or 1, count=False).hits
+            keep = set(searcher.fast_field_values("id", [a for _, a in hits]))
+            found = [(i, s) for i, s in near if i in keep]
+            if len(found) >= k or len(near) < fetch or fetch >= vectors.size:
+                return found[:k]
+            fetch *= 4
 
     def get(self, ids: list[int]) -> list[Movie]:
         if not ids:
@@ -281,7 +394,7 @@ class LocalStore:
         searcher = index.searcher()
         found = {}
         for _score, address in searcher.search(query, limit=len(ids), count=False).hits:
-            movie = Movie.from_dict(json.loads(searcher.doc(address)["doc"][0]))
+            movie = _movie(searcher, address)
             found[movie.id] = movie
         return [found[int(i)] for i in ids if int(i) in found]
 
@@ -290,7 +403,12 @@ class LocalStore:
         return [n for n in names if searcher.doc_freq("people", normalize_name(n)) > 0]
 
 
+def _movie(searcher, address) -> Movie:
+    return Movie.from_dict(json.loads(searcher.doc(address)["doc"][0]))
+
+
 # -- search speed-ups that keep the results ------------------------------------------------------
+MAX_SELECTED = 50_000  # filtered dense search: at most this many accepted ids restrict faiss
 MAX_QUERY_TERMS = 64  # a question's first 64 words are plenty, and keep the query bounded
 CANDIDATES = 50  # (at least) lexical candidates per search in the two-step top k (see _top_k_by_candidates)
 CANDIDATE_SLACK = (1 + PRIOR_SCALE) * (1 + 1e-4)  # the most the prior and float rounding can raise a score

@@ -1,0 +1,292 @@
+"""Dense and hybrid retrieval: embedding speed, retrieval quality and latency per method and backend.
+
+    .venv/bin/python benchmarks/hybrid.py [--elastic-url http://127.0.0.1:9260] [--tune] [--faiss-sizes 200000]
+
+1. embedding throughput of the packaged MiniLM (texts/s per batch size) and query embedding latency;
+2. for each backend (local, and Elasticsearch with --elastic-url): the 18,042-movie corpus ingested
+   with its shipped vectors, then hit rate@10, MRR and search p50/p95 of every method on
+   data/ground-truth-retrieval.csv, for the train half (even movie ids), the test half (odd) and all;
+3. with --tune: the fusion weights (dense weight, prior weight) on the TRAIN half only;
+4. with --faiss-sizes: the faiss index at larger N (the corpus vectors plus noisy copies): build time,
+   query p50/p95 and recall@10 against exact search.
+
+Results go to benchmarks/results/hybrid.json and the `hybrid` section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+
+from movies_assistant.config import DEFAULT_CORPUS, DEFAULT_GROUND_TRUTH, DEFAULT_VECTORS  # noqa: E402
+from movies_assistant.embeddings import BATCH_SIZE, Embedder, embedding_text  # noqa: E402
+from movies_assistant.evaluate import load_ground_truth  # noqa: E402
+from movies_assistant.ingest import index_vectors, ingest  # noqa: E402
+from movies_assistant.movies import ReadReport, read_movies  # noqa: E402
+from movies_assistant.search import METHODS, Filters  # noqa: E402
+from movies_assistant.search import hybrid as fusion  # noqa: E402
+from movies_assistant.vectors import ShippedVectors, VectorCache  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "hybrid.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- hybrid:start -->", "<!-- hybrid:end -->"
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    values = sorted(seconds)
+    return (values[len(values) // 2] * 1000, values[min(len(values) - 1, int(0.95 * len(values)))] * 1000)
+
+
+def embedding_speed(embedder: Embedder, movies, questions: list[str]) -> dict:
+    texts = [embedding_text(m) for m in movies[:512]]
+    embedder.embed(texts[:32])  # warm-up
+    rates = {}
+    for batch in sorted({1, 8, BATCH_SIZE, 32, 64}):
+        started = time.perf_counter()
+        embedder.embed(texts, batch_size=batch)
+        rates[batch] = round(len(texts) / (time.perf_counter() - started), 1)
+        say(f"embedding batch {batch}: {rates[batch]} texts/s")
+    latencies = []
+    for question in questions[:300]:
+        started = time.perf_counter()
+        embedder.embed_query(question)
+        latencies.append(time.perf_counter() - started)
+    p50, p95 = percentiles(latencies)
+    return {"texts": len(texts), "texts_per_s": rates, "query_p50_ms": round(p50, 2), "query_p95_ms": round(p95, 2)}
+
+
+def open_store(backend: str, folder: Path, embedder: Embedder, elastic_url: str):
+    if backend == "local":
+        from movies_assistant.search.local import LocalStore
+
+        return LocalStore(folder / "index", embedder=embedder)
+    from movies_assistant.search.elastic import ElasticStore
+
+    return ElasticStore(elastic_url, f"ma-bench-hybrid-{uuid.uuid4().hex[:8]}", embedder=embedder)
+
+
+def halves(rows: list[dict]) -> dict[str, list[dict]]:
+    return {"train": [r for r in rows if int(r["id"]) % 2 == 0], "test": [r for r in rows if int(r["id"]) % 2],
+            "all": rows}
+
+
+def quality(store, rows: list[dict]) -> dict:
+    """Hit rate@10, MRR and latency of every method, per half (one timed search per question and method)."""
+    out = {}
+    for method in METHODS:
+        for row in rows[:20]:  # warm-up
+            store.search(row["question"], k=10, method=method)
+        ranks, seconds = {}, {}
+        for row in rows:
+            started = time.perf_counter()
+            ids = [h.movie.id for h in store.search(row["question"], k=10, method=method)]
+            seconds[id(row)] = time.perf_counter() - started
+            gold = int(row["id"])
+            ranks[id(row)] = ids.index(gold) + 1 if gold in ids else None
+        out[method] = {}
+        for half, subset in halves(rows).items():
+            found = [ranks[id(r)] for r in subset]
+            p50, p95 = percentiles([seconds[id(r)] for r in subset])
+            out[method][half] = {"questions": len(subset),
+                                 "hit_rate": round(sum(r is not None for r in found) / len(subset), 3),
+                                 "mrr": round(sum(1 / r for r in found if r) / len(subset), 3),
+                                 "p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}
+        say(f"  {method}: {out[method]['all']}")
+    return out
+
+
+def tune(store, rows: list[dict]) -> dict:
+    """Grid over the fusion weights on the train half, from each question's two candidate lists."""
+    train = halves(rows)["train"]
+    lists = []
+    for row in train:
+        vector = store._query_vector(row["question"])
+        filters = Filters()
+        lists.append((int(row["id"]), store._lexical(row["question"], filters, fusion.CANDIDATES),
+                      store._dense(vector, filters, fusion.CANDIDATES)))
+    grid = []
+    for dense_weight, prior_weight, rrf_k, depth in itertools.product(
+            (0.5, 0.75, 1.0, 1.25), (0, 0.001, 0.002, 0.004, 0.008), (10, 30, 60), (20, fusion.CANDIDATES)):
+        hits = rr = 0.0
+        for gold, lexical, dense in lists:
+            ids = [h.movie.id for h in fusion.fuse(lexical[:depth], dense[:depth], 10, dense_weight, prior_weight,
+                                                   rrf_k)]
+            if gold in ids:
+                hits += 1
+                rr += 1 / (ids.index(gold) + 1)
+        grid.append({"dense_weight": dense_weight, "prior_weight": prior_weight, "rrf_k": rrf_k, "candidates": depth,
+                     "hit_rate": round(hits / len(lists), 3), "mrr": round(rr / len(lists), 3)})
+    grid.sort(key=lambda g: (-(g["hit_rate"] + g["mrr"]), g["prior_weight"]))
+    for g in grid[:10]:
+        say(f"  tune: {g}")
+    default = next(g for g in grid if (g["dense_weight"], g["prior_weight"], g["rrf_k"], g["candidates"]) ==
+                   (fusion.DENSE_WEIGHT, fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.CANDIDATES))
+    say(f"  tune: current defaults {default}")
+    return {"questions": len(lists), "best": grid[:5]}
+
+
+def backend_run(backend: str, args, embedder: Embedder, rows: list[dict]) -> dict:
+    say(f"{backend}: ingesting {DEFAULT_CORPUS.name} with shipped vectors")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(backend, Path(tmp), embedder, args.elastic_url)
+        try:
+            started = time.perf_counter()
+            ingest(DEFAULT_CORPUS, store, Console(quiet=True))
+            summary = index_vectors(DEFAULT_CORPUS, store, embedder, VectorCache(Path(tmp) / "c.sqlite3",
+                                    embedder.model_id), ShippedVectors(DEFAULT_VECTORS, embedder.model_id),
+                                    Console(quiet=True))
+            result = {"movies": store.count(), "vectors": summary.written,
+                      "ingest_with_vectors_s": round(time.perf_counter() - started, 1)}
+            if args.tune:
+                result["tuning"] = tune(store, rows)
+            if not args.tune_only:
+                result["methods"] = quality(store, rows)
+        finally:
+            if backend == "elasticsearch":
+                store.drop()
+    return result
+
+
+def faiss_scale(sizes: list[int], embedder: Embedder, rows: list[dict]) -> list[dict]:
+    import faiss
+
+    from movies_assistant.search.vector_index import VectorIndex
+    from movies_assistant.vectors import VectorChunk
+
+    with np.load(DEFAULT_VECTORS) as data:
+        base = data["vectors"].astype(np.float32)
+    queries = embedder.embed([r["question"] for r in rows[:200]])
+    rng = np.random.default_rng(3)
+    out = []
+    for size in sizes:
+        copies = [base]
+        while sum(len(c) for c in copies) < size:  # noisy copies: realistic neighbourhoods, no duplicates
+            noisy = base + rng.normal(0, 0.03, base.shape).astype(np.float32)
+            copies.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+        vectors = np.concatenate(copies)[:size]
+        ids = np.arange(size, dtype=np.int64)
+        started = time.perf_counter()
+        index = VectorIndex.build((VectorChunk(ids[i:i + 50_000], ids[i:i + 50_000], vectors[i:i + 50_000])
+                                   for i in range(0, size, 50_000)), "bench", expected=size)
+        build_s = time.perf_counter() - started
+        exact = faiss.IndexFlatIP(vectors.shape[1])
+        exact.add(vectors)
+        _, truth = exact.search(queries, 10)
+        latencies, recall = [], 0.0
+        for query, expected in zip(queries, truth):
+            started = time.perf_counter()
+            found = index.search(query, 10)
+            latencies.append(time.perf_counter() - started)
+            recall += len({i for i, _ in found} & set(expected.tolist())) / 10
+        p50, p95 = percentiles(latencies)
+        kind = "HNSW-SQ8" if index._is_hnsw() else "flat"
+        out.append({"vectors": size, "index": kind, "build_s": round(build_s, 1), "p50_ms": round(p50, 3),
+                    "p95_ms": round(p95, 3), "recall_at_10": round(recall / len(queries), 3)})
+        say(f"faiss {out[-1]}")
+    return out
+
+
+def render(result: dict) -> str:
+    e = result["embedding"]
+    lines = [START, "## Dense and hybrid retrieval", "",
+             "Written by `benchmarks/hybrid.py` from `benchmarks/results/hybrid.json`; do not edit by hand.", "",
+             f"Machine: {result['machine']}; {result['when']}; load average before/after "
+             f"{result['load_before']} → {result['load_after']} (2 cores shared with other work).", "",
+             "Command:", "", "```", result["command"], "```", "",
+             "### Embedding (all-MiniLM-L6-v2 int8 ONNX, onnxruntime, CPU)", "",
+             "| batch size | texts/s |", "|---:|---:|"]
+    lines += [f"| {b} | {r} |" for b, r in e["texts_per_s"].items()]
+    lines += ["", f"{e['texts']} corpus texts (`embedding_text`: title, genres, overview). Query embedding "
+              f"(one question): p50 {e['query_p50_ms']} ms, p95 {e['query_p95_ms']} ms.", ""]
+    for backend, run in result["backends"].items():
+        lines += [f"### Retrieval on the 18k corpus: `{backend}` backend", "",
+                  f"{run['movies']:,} movies, {run['vectors']:,} vectors; ingest + vectors from the shipped "
+                  f"file {run['ingest_with_vectors_s']} s. Ground truth: data/ground-truth-retrieval.csv, "
+                  "train = even movie ids, test = odd.", "",
+                  "| method | train hit@10 / MRR | test hit@10 / MRR | all hit@10 / MRR | p50 / p95 ms (all) |",
+                  "|---|---|---|---|---|"]
+        for method, halves_ in run["methods"].items():
+            cells = [f"{halves_[h]['hit_rate']:.3f} / {halves_[h]['mrr']:.3f}" for h in ("train", "test", "all")]
+            lines.append(f"| {method} | {' | '.join(cells)} | {halves_['all']['p50_ms']} / {halves_['all']['p95_ms']} |")
+        if "tuning" in run:
+            lines += ["", f"Fusion weights on the train half ({run['tuning']['questions']} questions), best 5:", "",
+                      "| dense weight | prior weight | RRF k | candidates | hit@10 | MRR |",
+                      "|---:|---:|---:|---:|---:|---:|"]
+            lines += [f"| {g['dense_weight']} | {g['prior_weight']} | {g['rrf_k']} | {g['candidates']} | "
+                      f"{g['hit_rate']:.3f} | {g['mrr']:.3f} |"
+                      for g in run["tuning"]["best"]]
+        lines.append("")
+    if result.get("faiss"):
+        lines += ["### faiss at larger N", "",
+                  "The corpus vectors plus noisy copies (σ 0.03, renormalised); 200 ground-truth questions; "
+                  "recall@10 against exact search.", "",
+                  "| vectors | index | build s | p50 ms | p95 ms | recall@10 |", "|---:|---|---:|---:|---:|---:|"]
+        lines += [f"| {f['vectors']:,} | {f['index']} | {f['build_s']} | {f['p50_ms']} | {f['p95_ms']} | "
+                  f"{f['recall_at_10']} |" for f in result["faiss"]]
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_doc(section: str) -> None:
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        text = text[:text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--elastic-url", default="", help="also measure Elasticsearch at this URL")
+    parser.add_argument("--tune", action="store_true", help="grid the fusion weights on the train half")
+    parser.add_argument("--tune-only", action="store_true", help="only tune (local backend); write nothing")
+    parser.add_argument("--faiss-sizes", type=int, nargs="*", default=[], help="e.g. 200000 720000")
+    args = parser.parse_args()
+    embedder = Embedder()
+    embedder.load()
+    rows = load_ground_truth(DEFAULT_GROUND_TRUTH)
+    movies = next(read_movies(DEFAULT_CORPUS, ReadReport(), 5000))
+    result = {"command": " ".join(["python benchmarks/hybrid.py"] + sys.argv[1:]),
+              "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+                         f"Python {platform.python_version()}",
+              "load_before": round(os.getloadavg()[0], 1)}
+    if args.tune_only:
+        args.tune = True
+        backend_run("local", args, embedder, rows)
+        return
+    result["embedding"] = embedding_speed(embedder, movies, [r["question"] for r in rows])
+    backends = ["local"] + (["elasticsearch"] if args.elastic_url else [])
+    result["backends"] = {b: backend_run(b, args, embedder, rows) for b in backends}
+    result["faiss"] = faiss_scale(args.faiss_sizes, embedder, rows)
+    result["load_after"] = round(os.getloadavg()[0], 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_doc(render(result))
+    say(f"wrote {RESULTS} and {DOC}")
+
+
+if __name__ == "__main__":
+    main()

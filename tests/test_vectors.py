@@ -1,0 +1,146 @@
+"""Embeddings and movie vectors: the real packaged model, the shipped file, the resumable cache, the commands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movies_assistant import vectors as vectors_module
+from movies_assistant.app import create_app
+from movies_assistant.config import ConfigError, Settings
+from movies_assistant.embeddings import Embedder, EmbeddingUnavailable, embedding_text, text_hash
+from movies_assistant.movies import Movie, ReadReport, read_movies
+from movies_assistant.vectors import ShippedVectors, VectorCache, VectorReport, movie_vectors, write_shipped
+
+from .conftest import SAMPLE
+
+
+def test_vectors_are_unit_length_and_paraphrases_are_close(embedder):
+    a, b, c = embedder.embed(["a boy wizard goes to a school of magic", "young sorcerer attends witchcraft academy",
+                              "the stock market crashed in 1929"])
+    assert np.allclose([np.linalg.norm(a), np.linalg.norm(b)], 1.0, atol=1e-5)
+    assert a @ b > a @ c + 0.2
+    assert np.allclose(embedder.embed_query("a boy wizard goes to a school of magic"), a, atol=1e-5)
+
+
+def test_missing_model_files_are_a_clear_error(tmp_path):
+    with pytest.raises(EmbeddingUnavailable, match="EMBEDDING_MODEL_PATH"):
+        Embedder(model_path=tmp_path / "nope.onnx").load()
+    with pytest.raises(EmbeddingUnavailable, match="EMBEDDING_TOKENIZER_PATH"):
+        Embedder(tokenizer_path=tmp_path / "tokenizer.json").load()
+    assert not Embedder(model_path=tmp_path / "nope.onnx").available()
+
+
+def test_text_hash_changes_with_the_text():
+    movie = Movie(id=1, title="Up", genres=["Animation"], overview="Balloons.")
+    assert "Up" in embedding_text(movie) and "Balloons." in embedding_text(movie)
+    assert text_hash(embedding_text(movie)) != text_hash(embedding_text(Movie(id=1, title="Up")))
+
+
+def some_movies(n: int) -> list[Movie]:
+    return next(read_movies(SAMPLE, ReadReport(), n))
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(embedder, tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors_module, "BATCH", 4)
+    movies = some_movies(10)
+    cache = VectorCache(tmp_path / "cache.sqlite3", embedder.model_id)
+    done = []
+
+    def interrupt_after_two_batches(n):
+        done.append(n)
+        if len(done) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        list(movie_vectors([movies], embedder, cache, progress=interrupt_after_two_batches))
+    report = VectorReport()
+    (chunk,) = movie_vectors([movies], embedder, cache, report=report)
+    assert (report.reused, report.embedded) == (8, 2)  # two committed batches of 4 reused
+    assert list(chunk.ids) == [m.id for m in movies]
+    fresh = embedder.embed([embedding_text(m) for m in movies])
+    assert np.allclose(chunk.vectors, fresh, atol=2e-3)  # stored as float16
+
+
+def test_shipped_vectors_are_used_only_for_their_model_and_text(embedder, tmp_path):
+    movies = some_movies(3)
+    (chunk,) = movie_vectors([movies], embedder, VectorCache(tmp_path / "c.sqlite3", embedder.model_id))
+    path = tmp_path / "shipped.npz"
+    write_shipped(path, chunk.ids, chunk.hashes, chunk.vectors, embedder.model_id)
+    report = VectorReport()
+    list(movie_vectors([movies], embedder, VectorCache(tmp_path / "empty.sqlite3", embedder.model_id),
+                       ShippedVectors(path, embedder.model_id), report))
+    assert (report.reused, report.embedded) == (3, 0)
+    assert not ShippedVectors(path, "another-model").rows
+    changed = [Movie(**{**movies[0].__dict__, "overview": "A different plot."})]
+    report = VectorReport()
+    list(movie_vectors([changed], embedder, VectorCache(tmp_path / "e2.sqlite3", embedder.model_id),
+                       ShippedVectors(path, embedder.model_id), report))
+    assert report.embedded == 1
+
+
+def test_search_method_setting_is_checked():
+    assert Settings.from_env({"SEARCH_METHOD": "dense"}, dotenv=None).search_method == "dense"
+    assert Settings.from_env({}, dotenv=None).search_method == "hybrid"
+    with pytest.raises(ConfigError, match="SEARCH_METHOD"):
+        Settings.from_env({"SEARCH_METHOD": "semantic"}, dotenv=None)
+
+
+def test_ingest_adds_shipped_vectors_and_search_uses_the_method(tmp_path, shipped_vectors):
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ingest"])
+    assert result.exit_code == 0, result.output
+    assert "vectors: 1,000 written for 1,000 movies (1,000 reused, 0 embedded)" in result.output
+    result = runner.invoke(args=["search", "a hacker learns reality is a computer simulation", "-k", "1"])  # hybrid
+    assert result.exit_code == 0 and "The Matrix (1999)" in result.output
+    result = runner.invoke(args=["search", "Jaws", "--method", "baseline", "--json"])
+    assert result.exit_code == 0 and '"title": "Jaws"' in result.output
+
+
+def test_ingest_no_vectors_then_embed(tmp_path, shipped_vectors):
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    assert "vectors" not in runner.invoke(args=["ingest", "--no-vectors"]).output
+    result = runner.invoke(args=["search", "x", "--method", "dense"])
+    assert result.exit_code == 1 and "embed" in result.output and "Traceback" not in result.output
+    result = runner.invoke(args=["embed", "--export", str(tmp_path / "out.npz")])
+    assert result.exit_code == 0, result.output
+    model_id = app.extensions["movies_assistant"].store.embedder.model_id
+    assert len(ShippedVectors(tmp_path / "out.npz", model_id).rows) == 1000
+
+
+def test_embed_with_a_missing_model_is_a_clear_error(tmp_path):
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE, embedding_model_path=tmp_path / "gone.onnx"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ingest"])
+    assert result.exit_code == 0 and "lexical search only" in result.output
+    result = runner.invoke(args=["embed"])
+    assert result.exit_code == 1 and "gone.onnx" in result.output and "Traceback" not in result.output
+
+
+def test_the_shipped_file_covers_the_corpus(shipped_vectors):
+    from movies_assistant.config import DEFAULT_CORPUS
+
+    movies = [m for chunk in read_movies(DEFAULT_CORPUS, ReadReport(), 5000) for m in chunk]
+    keys = [(m.id, text_hash(embedding_text(m))) for m in movies]
+    assert len(movies) == 18042 and len(shipped_vectors.lookup(keys)) == len(movies)
+
+
+def test_ingest_if_missing_adds_vectors_to_an_index_without_them(tmp_path, shipped_vectors):
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    runner.invoke(args=["ingest", "--no-vectors"])
+    result = runner.invoke(args=["ingest", "--if-missing"])
+    assert result.exit_code == 0 and "skipping ingest" in result.output and "1,000 written" in result.output
+    assert "written" not in runner.invoke(args=["ingest", "--if-missing"]).output  # nothing left to do
+
+
+def test_vectors_of_movies_not_in_the_index_are_dropped(tmp_path, shipped_vectors):
+    from movies_assistant.config import DEFAULT_CORPUS
+
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    runner.invoke(args=["ingest", "--no-vectors"])
+    result = runner.invoke(args=["embed", "--data", str(DEFAULT_CORPUS)])  # 18k vectors, 1,000 movies indexed
+    assert result.exit_code == 0 and "1,000 written for 18,042 movies" in result.output, result.output
