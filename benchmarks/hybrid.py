@@ -36,7 +36,7 @@ from rich.console import Console  # noqa: E402
 
 from movies_assistant.config import DEFAULT_CORPUS, DEFAULT_GROUND_TRUTH, DEFAULT_VECTORS  # noqa: E402
 from movies_assistant.embeddings import BATCH_SIZE, Embedder, embedding_text  # noqa: E402
-from movies_assistant.evaluate import load_ground_truth  # noqa: E402
+from movies_assistant.evaluate import Question, load_ground_truth  # noqa: E402
 from movies_assistant.ingest import index_vectors, ingest  # noqa: E402
 from movies_assistant.movies import ReadReport, read_movies  # noqa: E402
 from movies_assistant.search import METHODS, Filters  # noqa: E402
@@ -85,23 +85,23 @@ def open_store(backend: str, folder: Path, embedder: Embedder, elastic_url: str)
     return ElasticStore(elastic_url, f"ma-bench-hybrid-{uuid.uuid4().hex[:8]}", embedder=embedder)
 
 
-def halves(rows: list[dict]) -> dict[str, list[dict]]:
-    return {"train": [r for r in rows if int(r["id"]) % 2 == 0], "test": [r for r in rows if int(r["id"]) % 2],
+def halves(rows: list[Question]) -> dict[str, list[Question]]:
+    return {"train": [r for r in rows if r.split == "train"], "test": [r for r in rows if r.split == "test"],
             "all": rows}
 
 
-def quality(store, rows: list[dict]) -> dict:
+def quality(store, rows: list[Question]) -> dict:
     """Hit rate@10, MRR and latency of every method, per half (one timed search per question and method)."""
     out = {}
     for method in METHODS:
         for row in rows[:20]:  # warm-up
-            store.search(row["question"], k=10, method=method)
+            store.search(row.text, k=10, method=method)
         ranks, seconds = {}, {}
         for row in rows:
             started = time.perf_counter()
-            ids = [h.movie.id for h in store.search(row["question"], k=10, method=method)]
+            ids = [h.movie.id for h in store.search(row.text, k=10, method=method)]
             seconds[id(row)] = time.perf_counter() - started
-            gold = int(row["id"])
+            gold = row.gold_id
             ranks[id(row)] = ids.index(gold) + 1 if gold in ids else None
         out[method] = {}
         for half, subset in halves(rows).items():
@@ -115,14 +115,14 @@ def quality(store, rows: list[dict]) -> dict:
     return out
 
 
-def tune(store, rows: list[dict]) -> dict:
+def tune(store, rows: list[Question]) -> dict:
     """Grid over the fusion weights on the train half, from each question's two candidate lists."""
     train = halves(rows)["train"]
     lists = []
     for row in train:
-        vector = store._query_vector(row["question"])
+        vector = store._query_vector(row.text)
         filters = Filters()
-        lists.append((int(row["id"]), store._lexical(row["question"], filters, fusion.CANDIDATES),
+        lists.append((row.gold_id, store._lexical(row.text, filters, fusion.CANDIDATES),
                       store._dense(vector, filters, fusion.CANDIDATES)))
     grid = []
     for dense_weight, prior_weight, rrf_k, depth in itertools.product(
@@ -145,7 +145,7 @@ def tune(store, rows: list[dict]) -> dict:
     return {"questions": len(lists), "best": grid[:5]}
 
 
-def backend_run(backend: str, args, embedder: Embedder, rows: list[dict]) -> dict:
+def backend_run(backend: str, args, embedder: Embedder, rows: list[Question]) -> dict:
     say(f"{backend}: ingesting {DEFAULT_CORPUS.name} with shipped vectors")
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(backend, Path(tmp), embedder, args.elastic_url)
@@ -167,7 +167,7 @@ def backend_run(backend: str, args, embedder: Embedder, rows: list[dict]) -> dic
     return result
 
 
-def faiss_scale(sizes: list[int], embedder: Embedder, rows: list[dict]) -> list[dict]:
+def faiss_scale(sizes: list[int], embedder: Embedder, rows: list[Question]) -> list[dict]:
     import faiss
 
     from movies_assistant.search.vector_index import VectorIndex
@@ -175,7 +175,7 @@ def faiss_scale(sizes: list[int], embedder: Embedder, rows: list[dict]) -> list[
 
     with np.load(DEFAULT_VECTORS) as data:
         base = data["vectors"].astype(np.float32)
-    queries = embedder.embed([r["question"] for r in rows[:200]])
+    queries = embedder.embed([r.text for r in rows[:200]])
     rng = np.random.default_rng(3)
     out = []
     for size in sizes:
@@ -277,7 +277,7 @@ def main() -> None:
         args.tune = True
         backend_run("local", args, embedder, rows)
         return
-    result["embedding"] = embedding_speed(embedder, movies, [r["question"] for r in rows])
+    result["embedding"] = embedding_speed(embedder, movies, [r.text for r in rows])
     backends = ["local"] + (["elasticsearch"] if args.elastic_url else [])
     result["backends"] = {b: backend_run(b, args, embedder, rows) for b in backends}
     result["faiss"] = faiss_scale(args.faiss_sizes, embedder, rows)

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from rich.console import Console
 
 from .config import DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH
-from .evaluate import METHODS, SPLITS
+from .evaluate import APP_METHODS, SPLITS
 from .logstore import LogStoreUnavailable
 from .movies import CSVFormatError
 from .search import METHODS, SearchUnavailable
@@ -193,7 +193,7 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
                    "questions, plus data/ground-truth-extra.csv when it exists).")
 @click.option("--backend", "backends", multiple=True, type=click.Choice(["local", "elasticsearch"]),
               help="Search backend; repeatable (default: SEARCH_BACKEND).")
-@click.option("--method", "methods", multiple=True, type=click.Choice(METHODS),
+@click.option("--method", "methods", multiple=True, type=click.Choice(APP_METHODS),
               help="Search method; repeatable (default: every method the store has). The baseline always runs.")
 @click.option("--split", default="all", show_default=True, type=click.Choice(SPLITS + ("all",)),
               help="Evaluate the train questions, the held-out test questions, or all.")

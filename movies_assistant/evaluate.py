@@ -15,7 +15,6 @@ multi-field query on the question as typed, with no understanding.
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 import time
 from dataclasses import dataclass, field, fields
@@ -23,10 +22,10 @@ from pathlib import Path
 from typing import Callable
 
 from .movies import Movie, ReadReport, read_movies
-from .search import Filters, SearchStore, SearchUnavailable
+from .search import METHODS, Filters, SearchStore, SearchUnavailable
 
-METHODS = ("lexical", "dense", "hybrid")  # how the app can search (SearchStore.search's `method`)
 BASELINE = "baseline"  # the original project's query, run beside every evaluation
+APP_METHODS = tuple(m for m in METHODS if m != BASELINE)  # how the app can search
 SPLITS = ("train", "test")
 FILTER_FIELDS = {f.name for f in fields(Filters)}
 
@@ -153,24 +152,14 @@ def with_gold_films(movies_path: Path, questions: list[Question], corpus: Path) 
     return movies + [m for chunk in read_movies(corpus, ReadReport()) for m in chunk if m.id in wanted]
 
 
-def supported_methods(store: SearchStore) -> tuple[str, ...]:
-    """The methods `store.search` takes; a store without a `method` parameter searches lexically only."""
-    if "method" in inspect.signature(store.search).parameters:
-        return METHODS + (BASELINE,)
-    return ("lexical",)
-
-
 class MethodStore:
     """A search store whose every search uses one method, so the app's retrieval runs unchanged with it."""
 
     def __init__(self, store: SearchStore, method: str):
         self.store, self.method = store, method
-        self._takes_method = len(supported_methods(store)) > 1
 
     def search(self, text: str, filters: Filters | None = None, k: int = 10, **_ignored):
-        if self._takes_method:
-            return self.store.search(text, filters, k, method=self.method)
-        return self.store.search(text, filters, k)
+        return self.store.search(text, filters, k, method=self.method)
 
     def __getattr__(self, name: str):
         return getattr(self.store, name)
@@ -184,8 +173,8 @@ def retriever(store: SearchStore, method: str, k: int) -> Callable[[Question], l
     is searched as typed, as the original evaluation did, so its numbers stay comparable with every
     earlier run. The baseline never uses understanding: it is the original project's approach.
     """
-    if method not in supported_methods(store):
-        raise ValueError(f"this search store has no {method!r} method (it has: {', '.join(supported_methods(store))})")
+    if method not in METHODS:
+        raise ValueError(f"there is no {method!r} search method (there are: {', '.join(METHODS)})")
     searcher = MethodStore(store, method)
 
     def as_typed(q: Question) -> list[Movie]:
@@ -239,16 +228,14 @@ class Run:
 
 
 def methods_to_run(store: SearchStore, methods: tuple[str, ...] | list[str] = ()) -> list[str]:
-    """The baseline (when the store has it) then `methods`, or every method the store has.
+    """The baseline, then `methods`, or every method the app can search with.
 
-    ValueError when a method asked for by name is not one the store has.
+    ValueError when a method asked for by name does not exist.
     """
-    available = supported_methods(store)
-    missing = [m for m in methods if m not in available]
+    missing = [m for m in methods if m not in APP_METHODS]
     if missing:
-        raise ValueError(f"has no {', '.join(missing)} search (it has: {', '.join(available)})")
-    chosen = list(methods) or [m for m in available if m != BASELINE]
-    return ([BASELINE] if BASELINE in available else []) + chosen
+        raise ValueError(f"has no {', '.join(missing)} search (it has: {', '.join(APP_METHODS)})")
+    return [BASELINE] + (list(methods) or list(APP_METHODS))
 
 
 def evaluate_all(stores: dict[str, SearchStore], questions: list[Question], k: int = 10,
@@ -261,10 +248,7 @@ def evaluate_all(stores: dict[str, SearchStore], questions: list[Question], k: i
     """
     runs, notes = [], []
     for backend, store in stores.items():
-        chosen = methods_to_run(store, methods)
-        if BASELINE not in chosen:
-            notes.append(f"{backend}: this search store has no baseline method, so there are no ratios")
-        for method in chosen:
+        for method in methods_to_run(store, methods):
             try:
                 runs.append(Run(backend, method, evaluate(store, questions, k, method, advance)))
             except SearchUnavailable as exc:

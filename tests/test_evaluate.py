@@ -12,8 +12,8 @@ import pytest
 
 from movies_assistant.app import create_app
 from movies_assistant.config import DEFAULT_GROUND_TRUTH
-from movies_assistant.evaluate import (BASELINE, METHODS, evaluate, load_ground_truth, markdown_table,
-                                       retriever, supported_methods, table_rows, Run)
+from movies_assistant.evaluate import (APP_METHODS, BASELINE, evaluate, load_ground_truth, markdown_table,
+                                       retriever, table_rows, Run)
 from movies_assistant.search import Filters
 
 FIXTURE = Path(__file__).parent / "ground-truth-fixture.csv"
@@ -120,26 +120,22 @@ def test_the_human_table_shows_methods_and_latency(runner):
     assert "paraphrase" in result.stdout
 
 
-def test_the_baseline_runs_beside_every_method_when_the_store_has_it(runner, sample_store):
+def test_the_baseline_runs_beside_every_method(runner):
     report = run_json(runner, "--ground-truth", str(FIXTURE))
-    methods = {r["method"] for r in report["rows"]}
-    if BASELINE in supported_methods(sample_store):
-        assert BASELINE in methods
-        assert all(r["vs_baseline"] is not None for r in report["rows"] if r["method"] != BASELINE)
-    else:  # a store without search methods: lexical only, said plainly, no ratios
-        assert methods == {"lexical"} and all(r["vs_baseline"] is None for r in report["rows"])
-        result = runner.invoke(args=["evaluate", "--ground-truth", str(FIXTURE)])
-        assert "no baseline method" in result.stderr
+    assert {r["method"] for r in report["rows"]} == {BASELINE, *APP_METHODS}
+    assert all(r["vs_baseline"] is not None for r in report["rows"] if r["method"] != BASELINE)
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_each_method_runs_or_is_refused_clearly(runner, sample_store, method):
+@pytest.mark.parametrize("method", APP_METHODS)
+def test_each_method_runs_beside_the_baseline(runner, method):
     result = runner.invoke(args=["evaluate", "--ground-truth", str(FIXTURE), "--method", method, "--json"])
-    if method in supported_methods(sample_store):
-        assert result.exit_code == 0, result.output
-        assert method in {r["method"] for r in json.loads(result.stdout)["rows"]}
-    else:
-        assert result.exit_code == 1 and f"has no {method} search" in result.output
+    assert result.exit_code == 0, result.output
+    assert {r["method"] for r in json.loads(result.stdout)["rows"]} == {BASELINE, method}
+
+
+def test_an_unknown_method_is_refused_clearly(runner):
+    result = runner.invoke(args=["evaluate", "--ground-truth", str(FIXTURE), "--method", "semantic"])
+    assert result.exit_code == 2 and "semantic" in result.output
 
 
 def test_ratios_are_relative_to_the_same_backends_baseline():
@@ -202,8 +198,6 @@ def test_a_default_method_the_store_cannot_serve_is_left_out_with_a_note(sample_
     from movies_assistant.evaluate import evaluate_all
     from movies_assistant.search import SearchUnavailable
 
-    if "dense" not in supported_methods(sample_store):
-        pytest.skip("this branch's search stores have no dense method yet")
     questions = load_ground_truth(FIXTURE)
     runs, notes = evaluate_all({"local": sample_store}, questions)
     assert "dense" not in {r.method for r in runs} and {"lexical", BASELINE} <= {r.method for r in runs}

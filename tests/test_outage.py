@@ -128,7 +128,7 @@ def gunicorn_app(own_postgres, sample_index, tmp_path):
 
 def test_postgres_killed_under_load_loses_nothing(own_postgres, gunicorn_app):
     base, database_url, spool = gunicorn_app
-    questions = [r["question"] for r in load_ground_truth(ROOT / "data" / "ground-truth-retrieval.csv")]
+    questions = [q.text for q in load_ground_truth(ROOT / "data" / "ground-truth-retrieval.csv")]
     answered: dict[str, float] = {}  # answer id -> when the client got it (seconds into the run)
     feedback = collections.Counter()  # answer id -> accepted feedback
     refused: list[tuple[str, int, dict]] = []
