@@ -224,17 +224,14 @@ def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...],
     if not questions:
         raise click.ClickException(f"no {split} questions in {', '.join(map(str, paths))}")
     stores = {}
-    runs_planned = 0
     for backend in backends or (settings.search_backend,):
         store = stores[backend] = open_store(replace(settings, search_backend=backend))
         try:
             if not store.exists():
                 raise click.ClickException(f"no {backend} index yet: build it with `ingest` first")
-            runs_planned += len(methods_to_run(store, methods))
         except SearchUnavailable as exc:
             raise click.ClickException(str(exc)) from None
-        except ValueError as exc:
-            raise click.ClickException(f"the {backend} store {exc}") from None
+    runs_planned = len(stores) * len(methods_to_run(methods))
 
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:

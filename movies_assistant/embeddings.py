@@ -76,9 +76,11 @@ class Embedder:
         self._tokenizer = None
         self._lock = threading.Lock()
 
-    @property
+    @functools.cached_property
     def model_id(self) -> str:
-        """Names the model in stored vectors: the ONNX file's name and size (a different model never matches)."""
+        """Names the model in stored vectors: the ONNX file's name and size (a different model never matches).
+
+        Read once: every search compares it with the index's vectors."""
         if not self.model_path:
             return "none"
         try:

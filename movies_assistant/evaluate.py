@@ -227,7 +227,7 @@ class Run:
     scores: Scores
 
 
-def methods_to_run(store: SearchStore, methods: tuple[str, ...] | list[str] = ()) -> list[str]:
+def methods_to_run(methods: tuple[str, ...] | list[str] = ()) -> list[str]:
     """The baseline, then `methods`, or every method the app can search with.
 
     ValueError when a method asked for by name does not exist.
@@ -248,7 +248,7 @@ def evaluate_all(stores: dict[str, SearchStore], questions: list[Question], k: i
     """
     runs, notes = [], []
     for backend, store in stores.items():
-        for method in methods_to_run(store, methods):
+        for method in methods_to_run(methods):
             try:
                 runs.append(Run(backend, method, evaluate(store, questions, k, method, advance)))
             except SearchUnavailable as exc:

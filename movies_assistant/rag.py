@@ -8,10 +8,11 @@ command). The relevance judge runs afterwards, off the request path.
 
 from __future__ import annotations
 
+
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from . import grounding as grounding_check
@@ -23,7 +24,7 @@ from .movies import Movie
 from .pricing import cost as price_cost
 from .prompts import GUIDANCE, build_messages, summarize_turns
 from .query import LIST_INTENTS, Understanding, understand
-from .search import Filters, SearchStore
+from .search import SearchStore
 from .search.base import normalize_title
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Assistant:
             return list(found.values())
         if u.intent == "filmography" and u.person:
             # every film of the person that the question's other filters ("in the 90s") accept
-            filters = Filters(**{**u.filters.__dict__, "person": u.person})
+            filters = replace(u.filters, person=u.person)
             hits = self.store.search("", filters, k=FILMOGRAPHY_LIMIT)
             return sorted((h.movie for h in hits), key=lambda m: m.release_date or "9999")
         if u.intent == "recommendation":
@@ -102,7 +103,7 @@ class Assistant:
                 seed = plan.similar_to
                 text = similarity_text(seed)
                 if not filters.genres and seed.genres:
-                    filters = Filters(**{**filters.__dict__, "genres": seed.genres[:1]})
+                    filters = replace(filters, genres=seed.genres[:1])
             hits = self.store.search(text, filters, k=min(self.top_k + len(excluded), 100 + self.top_k))
             return [h.movie for h in hits if h.movie.id not in excluded][: self.top_k]
         if u.intent in LIST_INTENTS:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from movies_assistant.movies import Movie, ReadReport, read_movies  # noqa: E402
-from movies_assistant.search.base import Filters, normalize_name, normalize_title  # noqa: E402
+from movies_assistant.search.base import Filters, normalize_title  # noqa: E402
 
 COLUMNS = ["id", "question", "type", "split", "constraints"]
 TYPES = ("paraphrase", "person", "filmography", "constraint")

@@ -420,33 +420,20 @@ class ElasticStore(MethodSearch):
 
     def _lexical(self, text: str, filters: Filters, k: int) -> list[Hit]:
         clauses = filter_clauses(filters)
-        words = re.sub(r"[^\w]+", " ", text).strip()
-        if words:
-            query = _with_prior(text_query(text), clauses)
-            sort = None
-        else:
+        if not re.sub(r"[^\w]+", " ", text).strip():
             query = {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
-            sort = [{"vote_count": {"order": "desc"}}]
-        with self._guard("search"):
-            first_pass = candidate_text(text) if words else text
+            return self._hits(self._query(query=query, size=k, sort=[{"vote_count": {"order": "desc"}}]), "lexical")
+        query = _with_prior(text_query(text), clauses)
+        first_pass = candidate_text(text)
+        if first_pass != text:  # candidates from the rarer words, ranked by the whole question
             window = max(RESCORE_WINDOW, k)
-            found = None
-            if first_pass != text:  # candidates from the rarer words, ranked by the whole question
-                rescore = {"window_size": window, "query": {
-                    "rescore_query": query, "query_weight": 0.0, "rescore_query_weight": 1.0}}
-                response = self._read.search(index=self.alias, query=_with_prior(text_query(text, first_pass), clauses),
-                                             size=k, rescore=rescore, track_total_hits=window,
-                                             source_excludes=[VECTOR_FIELD])["hits"]
-                if response["total"]["value"] >= window:  # else a film with only common words may be better
-                    found = response["hits"]
-            if found is None:
-                found = self._read.search(index=self.alias, query=query, size=k, sort=sort,
-                                          track_total_hits=False, source_excludes=[VECTOR_FIELD])["hits"]["hits"]
-        hits = []
-        for hit in found:
-            score = float(hit["_score"]) if words and hit.get("_score") is not None else 0.0
-            hits.append(Hit(movie_from_source(hit["_source"]), score))
-        return hits
+            rescore = {"window_size": window, "query": {
+                "rescore_query": query, "query_weight": 0.0, "rescore_query_weight": 1.0}}
+            response = self._query(query=_with_prior(text_query(text, first_pass), clauses), size=k,
+                                   rescore=rescore, track_total_hits=window)
+            if response["hits"]["total"]["value"] >= window:  # else a film with only common words may be better
+                return self._hits(response, "lexical")
+        return self._hits(self._query(query=query, size=k), "lexical")
 
     def _baseline(self, text: str, filters: Filters, k: int) -> list[Hit]:
         """The original project's query, as it was: multi_match best_fields, fuzziness AUTO, BASELINE_FIELDS."""
@@ -461,10 +448,10 @@ class ElasticStore(MethodSearch):
                "num_candidates": max(KNN_CANDIDATES, 2 * k), "filter": filter_clauses(filters)}
         return self._hits(self._query(knn=knn, size=k), "dense")
 
-    def _query(self, **body) -> dict:
+    def _query(self, track_total_hits: bool | int = False, **body) -> dict:
         with self._guard("search"):
-            return self._read.search(index=self.alias, track_total_hits=False, source_excludes=[VECTOR_FIELD],
-                                     **body)
+            return self._read.search(index=self.alias, track_total_hits=track_total_hits,
+                                     source_excludes=[VECTOR_FIELD], **body)
 
     @staticmethod
     def _hits(response: dict, method: str) -> list[Hit]:
