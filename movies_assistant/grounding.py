@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .query import GENRE_WORDS, LANGUAGE_WORDS
+from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS
 from .search import SearchStore, SearchUnavailable
 from .search.base import normalize_title
 

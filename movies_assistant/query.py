@@ -12,41 +12,12 @@ from datetime import date
 from typing import Callable
 
 from .search.base import Filters
+from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS
 
 INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general")
 # Intents that ask for a list of films: their parsed filters are applied to retrieval.
 LIST_INTENTS = ("recommendation", "filmography", "general")
 
-GENRE_WORDS = {
-    r"sci[- ]?fi|science[- ]fiction": "Science Fiction",
-    r"animated|animation|cartoons?|anime": "Animation",
-    r"comed(y|ies)|funny|rom[- ]?coms?": "Comedy",
-    r"romantic|romance|rom[- ]?coms?|love stor(y|ies)": "Romance",
-    r"horror|scary": "Horror",
-    r"thrillers?": "Thriller",
-    r"documentar(y|ies)|docs": "Documentary",
-    r"westerns?": "Western",
-    r"war (movies?|films?|dramas?|epics?|stor(y|ies))|anti-?war": "War",
-    r"musicals?": "Music",
-    r"family|kids|children'?s": "Family",
-    r"crime": "Crime",
-    r"myster(y|ies)": "Mystery",
-    r"fantasy": "Fantasy",
-    r"historical|history": "History",
-    r"adventures?": "Adventure",
-    r"action": "Action",
-    r"dramas?": "Drama",
-}
-# The first word of each code is how answers name the language (llm/composer.py).
-LANGUAGE_WORDS = {
-    "french": "fr", "korean": "ko", "japanese": "ja", "anime": "ja", "spanish": "es", "german": "de",
-    "italian": "it", "chinese": "zh", "mandarin": "zh", "cantonese": "cn", "hong kong": "cn", "hindi": "hi",
-    "bollywood": "hi", "russian": "ru", "swedish": "sv", "danish": "da", "portuguese": "pt", "brazilian": "pt",
-    "turkish": "tr", "thai": "th", "persian": "fa", "iranian": "fa", "norwegian": "no", "polish": "pl",
-    "english": "en", "dutch": "nl", "greek": "el", "finnish": "fi", "czech": "cs", "hungarian": "hu",
-    "arabic": "ar", "hebrew": "he", "israeli": "he", "indonesian": "id", "tamil": "ta", "telugu": "te",
-    "mexican": "es", "argentine": "es", "argentinian": "es", "taiwanese": "zh", "austrian": "de",
-}
 FACT_FIELDS = {
     "release_date": r"\b(when|what year|release date|released|come out|came out)\b",
     "budget": r"\bbudget|cost to make\b",

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Iterator
 
 from ..movies import Movie
-from ..query import LANGUAGE_WORDS
+from ..vocabulary import LANGUAGE_WORDS
 from .base import AnswerRequest, Completion, Stream
 
 LANGUAGE_NAMES = {code: word.title() for word, code in reversed(list(LANGUAGE_WORDS.items()))}
