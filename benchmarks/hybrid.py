@@ -6,7 +6,8 @@
 2. for each backend (local, and Elasticsearch with --elastic-url): the 18,042-movie corpus ingested
    with its shipped vectors, then hit rate@10, MRR and search p50/p95 of every method on
    data/ground-truth-retrieval.csv, for the train half (even movie ids), the test half (odd) and all;
-3. with --tune: the fusion weights (dense weight, prior weight) on the TRAIN half only;
+3. with --tune: the fusion weights (dense, clue list, clue and quoted-title bonus, prior, RRF
+   constant) on the TRAIN half only;
 4. with --faiss-sizes: the faiss index at larger N (the corpus vectors plus noisy copies): build time,
    query p50/p95 and recall@10 against exact search.
 
@@ -41,6 +42,7 @@ from movies_assistant.ingest import index_vectors, ingest  # noqa: E402
 from movies_assistant.movies import ReadReport, read_movies  # noqa: E402
 from movies_assistant.search import METHODS, Filters  # noqa: E402
 from movies_assistant.search import hybrid as fusion  # noqa: E402
+from movies_assistant.search.clues import Clues  # noqa: E402
 from movies_assistant.vectors import ShippedVectors, VectorCache  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "hybrid.json"
@@ -116,33 +118,35 @@ def quality(store, rows: list[Question]) -> dict:
 
 
 def tune(store, rows: list[Question]) -> dict:
-    """Grid over the fusion weights on the train half, from each question's two candidate lists."""
+    """Grid over the fusion weights on the train half, from each question's candidate lists."""
     train = halves(rows)["train"]
     lists = []
     for row in train:
-        vector = store._query_vector(row.text)
-        filters = Filters()
-        lists.append((row.gold_id, store._lexical(row.text, filters, fusion.CANDIDATES),
-                      store._dense(vector, filters, fusion.CANDIDATES)))
+        clues = Clues.parse(row.text)
+        found = [hits for _, hits in store.candidate_lists(row.text, clues, Filters(), fusion.CANDIDATES)]
+        lists.append((row.gold_id, clues, found))
     grid = []
-    for dense_weight, prior_weight, rrf_k, depth in itertools.product(
-            (0.5, 0.75, 1.0, 1.25), (0, 0.001, 0.002, 0.004, 0.008), (10, 30, 60), (20, fusion.CANDIDATES)):
+    for dense_weight, clue_list_weight, clue_weight, title_weight, prior_weight, rrf_k in itertools.product(
+            (0.5, 1.0), (0, 0.5, 1.0), (0, 0.02, 0.05), (0, 0.1), (0.001, 0.004), (10, 60)):
         hits = rr = 0.0
-        for gold, lexical, dense in lists:
-            ids = [h.movie.id for h in fusion.fuse(lexical[:depth], dense[:depth], 10, dense_weight, prior_weight,
-                                                   rrf_k)]
+        for gold, clues, found in lists:
+            weighted = list(zip((fusion.LEXICAL_WEIGHT, dense_weight, clue_list_weight), found))
+            ids = [h.movie.id for h in fusion.fuse(weighted, 10, clues, prior_weight, rrf_k, clue_weight, title_weight)]
             if gold in ids:
                 hits += 1
                 rr += 1 / (ids.index(gold) + 1)
-        grid.append({"dense_weight": dense_weight, "prior_weight": prior_weight, "rrf_k": rrf_k, "candidates": depth,
+        grid.append({"dense_weight": dense_weight, "clue_list_weight": clue_list_weight, "clue_weight": clue_weight,
+                     "title_weight": title_weight, "prior_weight": prior_weight, "rrf_k": rrf_k,
                      "hit_rate": round(hits / len(lists), 3), "mrr": round(rr / len(lists), 3)})
     grid.sort(key=lambda g: (-(g["hit_rate"] + g["mrr"]), g["prior_weight"]))
     for g in grid[:10]:
         say(f"  tune: {g}")
-    default = next(g for g in grid if (g["dense_weight"], g["prior_weight"], g["rrf_k"], g["candidates"]) ==
-                   (fusion.DENSE_WEIGHT, fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.CANDIDATES))
+    current = (fusion.DENSE_WEIGHT, fusion.CLUE_LIST_WEIGHT, fusion.CLUE_WEIGHT, fusion.QUOTED_TITLE_WEIGHT,
+               fusion.PRIOR_WEIGHT, fusion.RRF_K)
+    default = next(g for g in grid if tuple(g[name] for name in (
+        "dense_weight", "clue_list_weight", "clue_weight", "title_weight", "prior_weight", "rrf_k")) == current)
     say(f"  tune: current defaults {default}")
-    return {"questions": len(lists), "best": grid[:5]}
+    return {"questions": len(lists), "best": grid[:5], "current": default}
 
 
 def backend_run(backend: str, args, embedder: Embedder, rows: list[Question]) -> dict:
@@ -229,12 +233,13 @@ def render(result: dict) -> str:
             cells = [f"{halves_[h]['hit_rate']:.3f} / {halves_[h]['mrr']:.3f}" for h in ("train", "test", "all")]
             lines.append(f"| {method} | {' | '.join(cells)} | {halves_['all']['p50_ms']} / {halves_['all']['p95_ms']} |")
         if "tuning" in run:
-            lines += ["", f"Fusion weights on the train half ({run['tuning']['questions']} questions), best 5:", "",
-                      "| dense weight | prior weight | RRF k | candidates | hit@10 | MRR |",
-                      "|---:|---:|---:|---:|---:|---:|"]
-            lines += [f"| {g['dense_weight']} | {g['prior_weight']} | {g['rrf_k']} | {g['candidates']} | "
-                      f"{g['hit_rate']:.3f} | {g['mrr']:.3f} |"
-                      for g in run["tuning"]["best"]]
+            lines += ["", f"Fusion weights on the train half ({run['tuning']['questions']} questions), best 5, "
+                      "then the app's defaults:", "",
+                      "| dense | clue list | clue bonus | quoted title | prior | RRF k | hit@10 | MRR |",
+                      "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            lines += [f"| {g['dense_weight']} | {g['clue_list_weight']} | {g['clue_weight']} | {g['title_weight']} | "
+                      f"{g['prior_weight']} | {g['rrf_k']} | {g['hit_rate']:.3f} | {g['mrr']:.3f} |"
+                      for g in run["tuning"]["best"] + [run["tuning"]["current"]]]
         lines.append("")
     if result.get("faiss"):
         lines += ["### faiss at larger N", "",

@@ -229,6 +229,23 @@ def test_hybrid_keeps_exact_titles_first(store):
         assert titles(store.search(title, k=1, method="hybrid")) == [title]
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("What is the title of the English Horror-Thriller movie released in 2002 with a runtime of 113 minutes?",
+     "28 Days Later"),
+    ("What is the title of the French Comedy-Romance movie released in 2001 with a runtime of 122 minutes?", "Amélie"),
+])
+def test_hybrid_finds_a_film_by_the_facts_a_question_states(store, question, expected):
+    """Year, language, genres and runtime match the record exactly, where lexical search finds only words."""
+    assert expected not in titles(store.search(question, k=10, method="lexical"))
+    assert titles(store.search(question, k=1, method="hybrid")) == [expected]
+
+
+@pytest.mark.parametrize("title", ["Men in Black II", "The Terminator", "Apocalypse Now", "Speed"])
+def test_hybrid_puts_a_quoted_title_first(store, title):
+    """Without the quoted-title bonus a namesake with more votes or words ranked first for each of these."""
+    assert titles(store.search(f"Who are the main cast members in '{title}'?", k=1, method="hybrid")) == [title]
+
+
 def test_unknown_method_is_refused(store):
     with pytest.raises(ValueError, match="lexical, dense, hybrid, baseline"):
         store.search("Jaws", method="semantic")

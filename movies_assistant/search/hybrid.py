@@ -6,8 +6,11 @@ A backend implements four primitives (`_lexical`, `_baseline`, `_dense`, `_vecto
 - lexical: the tuned BM25 query (field boosts, exact-title boost, popularity prior);
 - baseline: the original project's query (multi-field BM25, best field wins, fuzzy);
 - dense: nearest neighbours of the question's embedding among the movie vectors;
-- hybrid: reciprocal rank fusion of lexical and dense (Cormack et al. 2009), plus a mild vote-count
-  prior that separates namesakes. Computed here, not in Elasticsearch (its RRF needs a paid licence).
+- hybrid: reciprocal rank fusion (Cormack et al. 2009) of lexical, dense and, when the question states
+  facts about the film (`search/clues.py`: year, genres, language, runtime...), a lexical list
+  filtered by them; then a bonus for the share of those facts each candidate matches, a larger one
+  for a title the question quotes, and a mild vote-count prior that separates namesakes. Computed
+  here, not in Elasticsearch (its RRF needs a paid licence).
 
 Without vectors (not embedded yet) or without an embedding model, hybrid is lexical and its hits say
 so (`Hit.method`); dense raises `VectorsMissing`. Filters are real filters in every method.
@@ -22,15 +25,18 @@ import numpy as np
 
 from ..embeddings import Embedder, EmbeddingUnavailable
 from .base import Filters, Hit, SearchUnavailable
+from .clues import Clues
 
 METHODS = ("lexical", "dense", "hybrid", "baseline")
-# Tuned on the even-id (train) half of data/ground-truth-retrieval.csv with `benchmarks/hybrid.py --tune-only`
-# (local backend: 0.925 / 0.870 hit rate / MRR, against 0.897 / 0.783 with equal weights and k=60). Dense is
-# the weaker list on these questions (hit rate 0.79 vs 0.92), so it counts half, and a small RRF constant
-# keeps lexical's confident first places first.
+# Tuned on the train half (even movie ids) of data/ground-truth-retrieval.csv with `benchmarks/hybrid.py
+# --tune-only`; docs/retrieval.md has the numbers. Dense is the weaker list on these questions (hit rate
+# 0.78 vs 0.91), so it counts half, and a small RRF constant keeps lexical's confident first places first.
 RRF_K = 10  # the constant of reciprocal rank fusion: weight / (RRF_K + rank)
 LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5
+CLUE_LIST_WEIGHT = 1.0  # the lexical list filtered by the question's clues
+CLUE_WEIGHT = 0.02  # matching every stated clue gains about what rank 1 -> 3 costs
+QUOTED_TITLE_WEIGHT = 0.1  # more than rank 1 of a list is worth: a quoted title is the film asked about
 PRIOR_WEIGHT = 0.001  # a film with 10k votes gains about a tenth of what rank 1 -> 2 costs
 CANDIDATES = 50  # fused from each list (at least k)
 
@@ -46,20 +52,23 @@ def vote_prior(vote_count: int) -> float:
     return min(1.0, math.log10(1 + max(vote_count, 0)) / 4.0)
 
 
-def fuse(lexical: list[Hit], dense: list[Hit], k: int, dense_weight: float = DENSE_WEIGHT,
-         prior_weight: float = PRIOR_WEIGHT, rrf_k: int = RRF_K) -> list[Hit]:
-    """Reciprocal rank fusion of two ranked lists plus the vote prior; the best `k`.
+def fuse(lists: list[tuple[float, list[Hit]]], k: int, clues: Clues = Clues(), prior_weight: float = PRIOR_WEIGHT,
+         rrf_k: int = RRF_K, clue_weight: float = CLUE_WEIGHT, title_weight: float = QUOTED_TITLE_WEIGHT
+         ) -> list[Hit]:
+    """Reciprocal rank fusion of weighted ranked lists, plus the clue bonuses and the vote prior; the best `k`.
 
     The weights are parameters only so benchmarks/hybrid.py can tune them; the app uses the defaults.
     """
     scores: dict[int, float] = {}
     movies = {}
-    for weight, hits in ((LEXICAL_WEIGHT, lexical), (dense_weight, dense)):
+    for weight, hits in lists:
         for rank, hit in enumerate(hits, 1):
             scores[hit.movie.id] = scores.get(hit.movie.id, 0.0) + weight / (rrf_k + rank)
             movies.setdefault(hit.movie.id, hit.movie)
     for movie_id, movie in movies.items():
         scores[movie_id] += prior_weight * vote_prior(movie.vote_count)
+        if clues:
+            scores[movie_id] += clue_weight * clues.share(movie) + title_weight * clues.names(movie)
     best = sorted(scores, key=lambda movie_id: -scores[movie_id])[:k]
     return [Hit(movies[movie_id], scores[movie_id], "hybrid") for movie_id in best]
 
@@ -117,5 +126,15 @@ class MethodSearch:
             return self._dense(self._query_vector(text), filters, k)
         if not self.has_vectors():
             return self._lexical(text, filters, k)  # hybrid before vectors exist: lexical, and its hits say so
-        wanted = max(CANDIDATES, k)
-        return fuse(self._lexical(text, filters, wanted), self._dense(self._query_vector(text), filters, wanted), k)
+        clues = Clues.parse(text)
+        return fuse(self.candidate_lists(text, clues, filters, max(CANDIDATES, k)), k, clues)
+
+    def candidate_lists(self, text: str, clues: Clues, filters: Filters, wanted: int) -> list[tuple[float, list[Hit]]]:
+        """What hybrid search fuses, each with its weight: lexical, dense and, if the question states
+        clues an index can filter on, lexical within them."""
+        lists = [(LEXICAL_WEIGHT, self._lexical(text, filters, wanted)),
+                 (DENSE_WEIGHT, self._dense(self._query_vector(text), filters, wanted))]
+        narrowed = clues.filters(filters)
+        if narrowed != filters:
+            lists.append((CLUE_LIST_WEIGHT, self._lexical(text, narrowed, wanted)))
+        return lists
