@@ -113,5 +113,5 @@ def index_vectors(path: Path, store: SearchStore, embedder: Embedder, cache: Vec
                     collect.append(vectors)
                 yield vectors
 
-        written = store.write_vectors(chunks(), embedder.model_id)
+        written = store.write_vectors(chunks(), embedder.vectors_id)
     return VectorSummary(report.movies, report.reused, report.embedded, written, time.perf_counter() - started)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from movies_assistant.movies import Movie
 from movies_assistant.search import Filters
+from movies_assistant.search.base import normalize_title
 from movies_assistant.search.clues import Clues
 
 
@@ -22,7 +25,9 @@ from movies_assistant.search.clues import Clues
     ('Who directed "Star Wars: A New Hope"?', {"titles": ("star wars a new hope",)}),
 ])
 def test_parses_the_stated_facts(question, expected):
-    assert Clues.parse(question) == Clues(**expected)
+    clues = Clues.parse(question)
+    assert clues.whole == normalize_title(question)
+    assert replace(clues, whole="", runs=frozenset()) == Clues(**expected)
 
 
 @pytest.mark.parametrize("question", [
@@ -67,3 +72,15 @@ def test_names_only_a_quoted_title():
     assert not clues.names(Movie(id=2, title="The Secret"))
     assert not Clues.parse("What is the original language of The Secret Taste?").names(
         Movie(id=1, title="The Secret Taste"))
+
+
+def test_a_question_that_is_a_title_names_that_film_but_states_nothing():
+    clues = Clues.parse("Alien")
+    assert clues.names(Movie(id=348, title="Alien")) and not clues.names(Movie(id=679, title="Aliens"))
+    assert not clues
+
+def test_mentions_a_title_by_the_exact_title_rule():
+    clues = Clues.parse("What is the budget of Avatar?")
+    assert clues.mentions(Movie(id=19995, title="Avatar")) and not clues.mentions(Movie(id=1, title="Avatar 4"))
+    # a lone lower-case word of a long question is no title ("her", "house")
+    assert not Clues.parse("a ballerina slowly loses her grip on reality").mentions(Movie(id=2, title="Her"))

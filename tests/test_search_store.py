@@ -8,10 +8,11 @@ import pytest
 from rich.console import Console
 
 from movies_assistant.ingest import ingest, index_vectors
-from movies_assistant.movies import Movie
+from movies_assistant.movies import Movie, ReadReport, read_movies
 from movies_assistant.search import METHODS, Filters, SearchUnavailable, VectorsMissing
+from movies_assistant.search.base import title_candidates
 from movies_assistant.search.local import LocalStore
-from movies_assistant.vectors import VectorCache
+from movies_assistant.vectors import VectorCache, movie_vectors
 
 from .conftest import SAMPLE
 
@@ -261,6 +262,17 @@ def test_without_vectors_hybrid_is_lexical_and_dense_refuses(empty_store):
         empty_store.search("anything", method="dense")
 
 
+def test_vectors_of_another_recipe_are_stale(empty_store, shipped_vectors, tmp_path):
+    """After the embedded text changes (EMBEDDING_RECIPE), old vectors no longer serve dense search."""
+    ingest(SAMPLE, empty_store, Console(quiet=True))
+    chunks = movie_vectors(read_movies(SAMPLE, ReadReport()), empty_store.embedder,
+                           VectorCache(tmp_path / "c.sqlite3", empty_store.embedder.model_id), shipped_vectors)
+    empty_store.write_vectors(chunks, f"{empty_store.embedder.model_id} an-older-recipe")
+    assert not empty_store.has_vectors()
+    with pytest.raises(VectorsMissing, match="embed"):
+        empty_store.search("anything", method="dense")
+
+
 def test_upsert_and_delete_keep_vectors_in_step(empty_store, shipped_vectors, tmp_path):
     ingest(SAMPLE, empty_store, Console(quiet=True))
     index_vectors(SAMPLE, empty_store, empty_store.embedder, VectorCache(tmp_path / "c.sqlite3",
@@ -270,3 +282,24 @@ def test_upsert_and_delete_keep_vectors_in_step(empty_store, shipped_vectors, tm
     assert titles(empty_store.search("a bookkeeper and his spreadsheets", k=1, method="dense")) == ["Ledger"]
     empty_store.delete([up.id])
     assert up.id not in [h.movie.id for h in empty_store.search("accountant spreadsheets", k=10, method="dense")]
+
+
+@pytest.mark.parametrize("question, included, excluded", [
+    ("Alien", {"alien"}, set()),
+    ("Who directed Inception?", {"inception", "who directed inception"}, set()),
+    ("What is the budget of Avatar?", {"avatar", "budget of avatar"}, {"what", "budget"}),
+    ("a boy hides a gentle stranded alien in his house", {"his house"}, {"house", "alien", "stranded"}),
+])
+def test_title_candidates_keep_lone_words_only_where_they_look_like_a_title(question, included, excluded):
+    candidates = set(title_candidates(question))
+    assert included <= candidates and not excluded & candidates
+
+
+@pytest.mark.parametrize("question, expected, namesake", [
+    ("an astronaut left behind on the red planet grows potatoes to survive until he can be rescued", "The Martian",
+     "RED"),
+    ("ballerina cast as the lead in a famous ballet slowly loses her grip on reality", "Black Swan", "Her"),
+])
+def test_a_lone_common_word_no_longer_outranks_the_film_described(store, question, expected, namesake):
+    """The films called "RED" and "Her" took first place by the exact-title boost for one word of these."""
+    assert titles(store.search(question, k=1, method="lexical")) == [expected] != [namesake]

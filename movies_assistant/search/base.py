@@ -103,13 +103,26 @@ def normalize_title(text: str) -> str:
 
 
 def title_candidates(question: str, longest: int = 10) -> list[str]:
-    """Every run of up to `longest` consecutive words of the question, as title keys.
+    """The runs of the question that may be a film's whole title, as title keys: every run of 2 to
+    `longest` consecutive words, and single words only where they look like a title.
 
-    A film whose whole title is among them gets an exact-title boost in every backend.
+    A film whose whole title is among them gets an exact-title boost in every backend. A lone word
+    counts in a short question ("Alien", "Who directed Inception?") or when capitalised after the first
+    word ("What is the budget of Avatar?"); otherwise "a boy hides an alien in his house" would boost
+    the films called "House" and "Alien" over the one described (plot paraphrases: local hybrid hit
+    rate 0.568 -> 0.585, docs/retrieval.md).
     """
     words = normalize_title(question).split()
-    return sorted({" ".join(words[i:j]) for i in range(len(words))
-                   for j in range(i + 1, min(len(words), i + longest) + 1)})
+    runs = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, min(len(words), i + longest) + 1)}
+    if len(words) <= SHORT_QUESTION_WORDS:
+        runs.update(words)
+    else:
+        runs.update(normalize_title(w) for w in re.findall(r"[\w'’]+", question)[1:] if w[0].isupper())
+    runs.discard("")
+    return sorted(runs)
+
+
+SHORT_QUESTION_WORDS = 3  # up to this many words, any single word may be the title asked about
 
 
 class SearchStore(Protocol):
@@ -133,9 +146,9 @@ class SearchStore(Protocol):
         (SEARCH_METHOD). Hybrid without vectors is lexical; dense without them raises VectorsMissing.
         """
 
-    def write_vectors(self, chunks: Iterable, model_id: str, progress=None) -> int:
+    def write_vectors(self, chunks: Iterable, vectors_id: str, progress=None) -> int:
         """Replace the dense vectors of the indexed movies with `chunks` (`vectors.VectorChunk`s of
-        `model_id`); vectors of unknown ids are dropped. Returns the number of vectors written."""
+        `vectors_id`: `Embedder.vectors_id`); vectors of unknown ids are dropped. Returns the number of vectors written."""
 
     def has_vectors(self) -> bool:
         """Whether dense and hybrid search can run (vectors indexed and the embedding model loadable)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from ..movies import Movie
 from ..vocabulary import GENRE_WORDS, LANGUAGE_WORDS
-from .base import Filters, normalize_title
+from .base import Filters, normalize_title, title_candidates
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 # A four-digit year, but not one of a range ("1983-1985"), a decade ("1990s") or a bigger number.
@@ -43,6 +43,8 @@ class Clues:
     vote_count: int | None = None
     popularity: float | None = None
     titles: tuple[str, ...] = ()  # quoted phrases, as title keys
+    whole: str = ""  # the whole question as a title key: "Alien" names the film Alien, not Aliens
+    runs: frozenset[str] = frozenset()  # the question's runs of words that may be a title (title_candidates)
 
     @classmethod
     def parse(cls, question: str) -> Clues:
@@ -61,13 +63,14 @@ class Clues:
         titles = tuple(dict.fromkeys(key for groups in _QUOTED.findall(question) for text in groups
                                      if (key := normalize_title(text))))
         return cls(year, date, tuple(dict.fromkeys(genres)), language, runtime, vote_average, vote_count, popularity,
-                   titles)
+                   titles, normalize_title(question), frozenset(title_candidates(question)))
 
     def _facts(self) -> list:
         return [self.year, self.date, self.genres, self.language, self.runtime, self.vote_average, self.vote_count,
                 self.popularity]
 
     def __bool__(self) -> bool:
+        """Whether the question states a fact or quotes a title (being a title itself is not stating)."""
         return any(fact not in (None, ()) for fact in self._facts()) or bool(self.titles)
 
     def filters(self, base: Filters) -> Filters:
@@ -109,6 +112,12 @@ class Clues:
             checks.append(abs(movie.popularity - self.popularity) <= 0.005 * max(1.0, self.popularity))
         return sum(checks) / len(checks) if checks else 0.0
 
+    def mentions(self, movie: Movie) -> bool:
+        """Whether `movie`'s whole title is a run of the question that may be a title ("Who starred in
+        Alien?"), by the rule of the backends' exact-title boost (`base.title_candidates`)."""
+        return normalize_title(movie.title) in self.runs
+
     def names(self, movie: Movie) -> bool:
-        """Whether the question quotes `movie`'s title exactly ("the movie 'The Secret Taste'")."""
-        return bool(self.titles) and normalize_title(movie.title) in self.titles
+        """Whether the question quotes `movie`'s title ("the movie 'The Secret Taste'") or is that title."""
+        key = normalize_title(movie.title)
+        return bool(key) and (key == self.whole or key in self.titles)

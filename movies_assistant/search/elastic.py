@@ -464,7 +464,7 @@ class ElasticStore(MethodSearch):
             return False
         now = time.monotonic()
         seen = self._vectors_seen
-        if seen is None or (seen[0] != self.embedder.model_id and now - seen[1] > VECTORS_RECHECK_S):
+        if seen is None or (seen[0] != self.embedder.vectors_id and now - seen[1] > VECTORS_RECHECK_S):
             with self._guard("check the vectors"):
                 mapping = self._read.indices.get_mapping(index=self.alias)
                 model = ""
@@ -474,9 +474,9 @@ class ElasticStore(MethodSearch):
                     has_any = self._read.count(index=self.alias, query={"exists": {"field": VECTOR_FIELD}})["count"]
                     model = model if has_any else ""
             self._vectors_seen = seen = (model, now)
-        return seen[0] == self.embedder.model_id
+        return seen[0] == self.embedder.vectors_id
 
-    def write_vectors(self, chunks, model_id: str, progress=None) -> int:
+    def write_vectors(self, chunks, vectors_id: str, progress=None) -> int:
         """Partial updates of the live index: lexical search keeps serving while vectors arrive."""
         written = 0
         with self._guard("write vectors"):
@@ -484,7 +484,7 @@ class ElasticStore(MethodSearch):
             if not targets:
                 raise SearchUnavailable(self._missing_message())
             meta = self._es.indices.get_mapping(index=targets[0]).body[targets[0]]["mappings"].get("_meta", {})
-            self._es.indices.put_mapping(index=targets[0], meta={**meta, "vector_model": model_id})
+            self._es.indices.put_mapping(index=targets[0], meta={**meta, "vector_model": vectors_id})
             es = self._es.options(request_timeout=self.bulk_timeout)
             for chunk in chunks:
                 actions = ({"_op_type": "update", "_index": targets[0], "_id": str(int(i)),

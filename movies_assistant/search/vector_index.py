@@ -39,9 +39,9 @@ def _faiss():
 class VectorIndex:
     """A loaded faiss index of one build folder, and the model its vectors came from."""
 
-    def __init__(self, index, model_id: str):
+    def __init__(self, index, vectors_id: str):
         self.index = index
-        self.model_id = model_id
+        self.vectors_id = vectors_id
 
     @property
     def size(self) -> int:
@@ -62,7 +62,7 @@ class VectorIndex:
         return cls(index, meta.get("model", ""))
 
     @classmethod
-    def build(cls, chunks: Iterable, model_id: str, expected: int, progress=None) -> VectorIndex:
+    def build(cls, chunks: Iterable, vectors_id: str, expected: int, progress=None) -> VectorIndex:
         """An index of every vector of `chunks`; `expected` (the movie count) picks exact or HNSW."""
         faiss = _faiss()
         index = None
@@ -81,7 +81,7 @@ class VectorIndex:
             index.add_with_ids(np.ascontiguousarray(chunk.vectors, dtype=np.float32), chunk.ids)
             if progress:
                 progress(len(chunk.ids))
-        return cls(index, model_id)
+        return cls(index, vectors_id)
 
     def save(self, folder: Path) -> None:
         """Write index and metadata; each file appears whole (written aside, then renamed)."""
@@ -92,7 +92,7 @@ class VectorIndex:
         _faiss().write_index(self.index, str(tmp))
         os.replace(tmp, index_file)
         tmp_meta = meta_file.with_name(f"{META_FILE}.{os.getpid()}.tmp")
-        tmp_meta.write_text(json.dumps({"model": self.model_id, "vectors": self.size}))
+        tmp_meta.write_text(json.dumps({"model": self.vectors_id, "vectors": self.size}))
         os.replace(tmp_meta, meta_file)
 
     def search(self, vector: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
