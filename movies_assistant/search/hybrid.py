@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -47,6 +48,9 @@ PRIOR_WEIGHT = 0.004  # 10k votes are worth rank 1 over rank 5 in one list: sepa
 CANDIDATES = 50  # fused from each list (at least k)
 
 _WORDS = re.compile(r"\w")
+# The lexical lists of a hybrid search run here while the question is embedded and searched densely:
+# a backend waits on its server or its index (both release the GIL), so the lists overlap.
+_SEARCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hybrid-search")
 
 
 class VectorsMissing(SearchUnavailable):
@@ -137,9 +141,11 @@ class MethodSearch:
     def candidate_lists(self, text: str, clues: Clues, filters: Filters, wanted: int) -> list[tuple[float, list[Hit]]]:
         """What hybrid search fuses, each with its weight: lexical, dense and, if the question states
         clues an index can filter on, lexical within them."""
-        lists = [(LEXICAL_WEIGHT, self._lexical(text, filters, wanted)),
-                 (DENSE_WEIGHT, self._dense(self._query_vector(text), filters, wanted))]
         narrowed = clues.filters(filters)
-        if narrowed != filters:
-            lists.append((CLUE_LIST_WEIGHT, self._lexical(text, narrowed, wanted)))
+        lexical = _SEARCHES.submit(self._lexical, text, filters, wanted)
+        clue_list = _SEARCHES.submit(self._lexical, text, narrowed, wanted) if narrowed != filters else None
+        dense = self._dense(self._query_vector(text), filters, wanted)  # meanwhile, in this thread
+        lists = [(LEXICAL_WEIGHT, lexical.result()), (DENSE_WEIGHT, dense)]
+        if clue_list is not None:
+            lists.append((CLUE_LIST_WEIGHT, clue_list.result()))
         return lists
