@@ -66,6 +66,14 @@ def test_filters_narrow_but_never_override_the_callers():
                                             runtime_min=83, runtime_max=83, person="Bong Joon-ho")
 
 
+def test_genre_and_language_words_alone_do_not_filter():
+    """ "a French chef" or "his family" in a plot is no filter; a stated year makes the question a record's."""
+    plot = Clues.parse("a French chef and his family open a restaurant")
+    assert plot.genres == ("Family",) and plot.language == "fr" and plot.filters(Filters()) == Filters()
+    record = Clues.parse("the French family film released in 1962")
+    assert record.filters(Filters()) == Filters(year_min=1962, year_max=1962, genres=["Family"], language="fr")
+
+
 def test_names_only_a_quoted_title():
     clues = Clues.parse("What is the original language of the movie 'The Secret Taste'?")
     assert clues.names(Movie(id=1, title="The Secret Taste"))

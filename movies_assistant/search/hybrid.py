@@ -42,9 +42,9 @@ QUOTED_TITLE_WEIGHT = 0.1  # over rank 1 in all three lists: a title quoted or t
 # fusion by rank alone loses how far lexical search put it ahead: without this, dense search's
 # neighbours "Aliens" and "Avatar 4" ranked first for "Who starred in Alien?" and "What is the
 # budget of Avatar?". Set by those cases (the contract tests), not by tuning: it costs the plot
-# paraphrases 0.015 MRR ("his house" is a title too), which the tuning objective would not pay.
+# paraphrases about 0.01 MRR ("his house" is a title too), which the tuning objective would not pay.
 MENTIONED_TITLE_WEIGHT = 0.01  # rank 1 over rank 10 in one list
-PRIOR_WEIGHT = 0.004  # 10k votes are worth rank 1 over rank 5 in one list: separates namesakes
+PRIOR_WEIGHT = 0.01  # 10k votes are worth rank 1 over rank 15 in one list: separates namesakes
 CANDIDATES = 50  # fused from each list (at least k)
 
 _WORDS = re.compile(r"\w")
