@@ -23,6 +23,7 @@ from movies_assistant.search.clues import Clues
     ("What is the runtime of the French documentary 'Jeunes de service'?",
      {"language": "fr", "genres": ("Documentary",), "titles": ("jeunes de service",)}),
     ('Who directed "Star Wars: A New Hope"?', {"titles": ("star wars a new hope",)}),
+    ("Who directed 'Pan's Labyrinth'?", {"titles": ("pan s labyrinth",)}),
 ])
 def test_parses_the_stated_facts(question, expected):
     clues = Clues.parse(question)

@@ -28,7 +28,9 @@ _VOTE_AVERAGE = re.compile(rf"\b(?:vote average|average (?:rating|vote|score)|ra
                            r"(?![\d.]|\+| ?votes| (?:or|and) (?:higher|more|above|better|up|over))")
 _VOTE_COUNT = re.compile(r"\b(?:vote count|votes?)(?: of| is| was)? (\d[\d,]*)\b|\b(\d[\d,]*) votes\b")
 _POPULARITY = re.compile(rf"\bpopularity(?: score| rating| value)?(?: of| is| was)? {_NUMBER}\b")
-_QUOTED = re.compile(r"[\"“‘]([^\"”’]+)[\"”’]|(?<!\w)'(.+?)'(?!\w)")
+# "..." or 'Pan's Labyrinth' (a closing ' is one not followed by a letter); at most 150 characters, so
+# a question full of apostrophes costs linear time, not quadratic
+_QUOTED = re.compile(r"[\"“‘]([^\"”’]{1,150})[\"”’]|(?<!\w)'(.{1,150}?)'(?!\w)")
 _CHINESE = {"zh", "cn"}  # Mandarin and Cantonese: "Chinese" in a question may mean either
 
 
