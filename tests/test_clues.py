@@ -8,7 +8,7 @@ import pytest
 
 from movies_assistant.movies import Movie
 from movies_assistant.search import Filters
-from movies_assistant.search.base import normalize_title
+from movies_assistant.search.base import normalize_title, title_candidates
 from movies_assistant.search.clues import Clues
 
 
@@ -93,3 +93,14 @@ def test_mentions_a_title_by_the_exact_title_rule():
     assert clues.mentions(Movie(id=19995, title="Avatar")) and not clues.mentions(Movie(id=1, title="Avatar 4"))
     # a lone lower-case word of a long question is no title ("her", "house")
     assert not Clues.parse("a ballerina slowly loses her grip on reality").mentions(Movie(id=2, title="Her"))
+
+
+@pytest.mark.parametrize("question, included, excluded", [
+    ("Alien", {"alien"}, set()),
+    ("Who directed Inception?", {"inception", "who directed inception"}, set()),
+    ("What is the budget of Avatar?", {"avatar", "budget of avatar"}, {"what", "budget"}),
+    ("a boy hides a gentle stranded alien in his house", {"his house"}, {"house", "alien", "stranded"}),
+])
+def test_title_candidates_keep_lone_words_only_where_they_look_like_a_title(question, included, excluded):
+    candidates = set(title_candidates(question))
+    assert included <= candidates and not excluded & candidates

@@ -10,7 +10,6 @@ from rich.console import Console
 from movies_assistant.ingest import ingest, index_vectors
 from movies_assistant.movies import Movie, ReadReport, read_movies
 from movies_assistant.search import METHODS, Filters, SearchUnavailable, VectorsMissing
-from movies_assistant.search.base import title_candidates
 from movies_assistant.search.local import LocalStore
 from movies_assistant.vectors import VectorCache, movie_vectors
 
@@ -282,17 +281,6 @@ def test_upsert_and_delete_keep_vectors_in_step(empty_store, shipped_vectors, tm
     assert titles(empty_store.search("a bookkeeper and his spreadsheets", k=1, method="dense")) == ["Ledger"]
     empty_store.delete([up.id])
     assert up.id not in [h.movie.id for h in empty_store.search("accountant spreadsheets", k=10, method="dense")]
-
-
-@pytest.mark.parametrize("question, included, excluded", [
-    ("Alien", {"alien"}, set()),
-    ("Who directed Inception?", {"inception", "who directed inception"}, set()),
-    ("What is the budget of Avatar?", {"avatar", "budget of avatar"}, {"what", "budget"}),
-    ("a boy hides a gentle stranded alien in his house", {"his house"}, {"house", "alien", "stranded"}),
-])
-def test_title_candidates_keep_lone_words_only_where_they_look_like_a_title(question, included, excluded):
-    candidates = set(title_candidates(question))
-    assert included <= candidates and not excluded & candidates
 
 
 @pytest.mark.parametrize("question, expected, namesake", [
