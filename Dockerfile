@@ -77,7 +77,7 @@ WORKDIR /app
 # (`docker compose exec app python test.py` asks the running API one ground-truth question).
 COPY movies_assistant/ ./movies_assistant/
 COPY cli.py test.py ./
-COPY data/movies-corpus.csv.gz data/movie-vectors.npz data/movies-sample.csv data/ground-truth-retrieval.csv ./data/
+COPY data/movies-corpus.csv.gz data/movie-vectors-minilm.npz data/movie-vectors-e5.npz data/movies-sample.csv data/ground-truth-retrieval.csv ./data/
 
 # The instance dir holds the SQLite log database and the local search index: keep it in a volume.
 # It is created (owned by the app user) before VOLUME so a new named volume inherits the ownership.

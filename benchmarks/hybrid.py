@@ -127,19 +127,28 @@ def quality(store, rows: list[Question]) -> dict:
 
 WEIGHT_NAMES = ("dense_weight", "clue_list_weight", "clue_weight", "title_weight", "prior_weight", "rrf_k",
                 "mention_weight", "e5_weight")
-APP_WEIGHTS = (fusion.DENSE_WEIGHT, fusion.CLUE_LIST_WEIGHT, fusion.CLUE_WEIGHT, fusion.QUOTED_TITLE_WEIGHT,
-               fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.MENTIONED_TITLE_WEIGHT, ENSEMBLE_WEIGHTS["e5"])
 E5_WEIGHTS = (0.0, 3.0, 5.0, 8.0, 12.0)  # e5's cosine weight against MiniLM's 1.0 (0: MiniLM alone)
-# What each part of hybrid search adds: the app's weights with one part switched off, on every half.
-ABLATIONS = {
-    "hybrid (the app's weights)": APP_WEIGHTS,
-    "without e5 (MiniLM the only dense model)": APP_WEIGHTS[:7] + (0.0,),
-    "without the mentioned-title bonus": APP_WEIGHTS[:6] + (0,) + APP_WEIGHTS[7:],
-    "without the title bonuses (quoted, mentioned)": APP_WEIGHTS[:3] + (0,) + APP_WEIGHTS[4:6] + (0,) + APP_WEIGHTS[7:],
-    "without clues (no clue list, no bonuses)": (fusion.DENSE_WEIGHT, 0, 0, 0, fusion.PRIOR_WEIGHT, fusion.RRF_K, 0,
-                                                 ENSEMBLE_WEIGHTS["e5"]),
-    "session 2's fusion (MiniLM, no clues, dense 0.5, prior 0.001, k 10)": (0.5, 0, 0, 0, 0.001, 10, 0, 0.0),
-}
+
+
+def app_weights(embedder: Embedder) -> tuple:
+    """The app's fusion weights for these embedding models, in WEIGHT_NAMES order."""
+    e5_weight = ENSEMBLE_WEIGHTS["e5"] if isinstance(embedder, Ensemble) else 0.0
+    return (fusion.DENSE_WEIGHTS[embedder.name], fusion.CLUE_LIST_WEIGHT, fusion.CLUE_WEIGHTS[embedder.name],
+            fusion.QUOTED_TITLE_WEIGHT, fusion.PRIOR_WEIGHT, fusion.RRF_K, fusion.MENTIONED_TITLE_WEIGHT, e5_weight)
+
+
+def ablations(app: tuple) -> dict[str, tuple]:
+    """What each part of hybrid search adds: the app's weights with one part switched off."""
+    rows = {"hybrid (the app's weights)": app}
+    if app[7]:
+        rows["without e5 (MiniLM the only dense model)"] = app[:7] + (0.0,)
+    rows.update({
+        "without the mentioned-title bonus": app[:6] + (0,) + app[7:],
+        "without the title bonuses (quoted, mentioned)": app[:3] + (0,) + app[4:6] + (0,) + app[7:],
+        "without clues (no clue list, no bonuses)": (app[0], 0, 0, 0) + app[4:6] + (0,) + app[7:],
+        "session 2's fusion (MiniLM, no clues, dense 0.5, prior 0.001, k 10)": (0.5, 0, 0, 0, 0.001, 10, 0, 0.0),
+    })
+    return rows
 
 
 def scores(questions: list, weights: tuple) -> dict:
@@ -177,7 +186,7 @@ def dense_lists(store, text: str) -> dict[float, list]:
 def tune(store, question_sets: dict[str, list[Question]]) -> dict:
     """Grid over the fusion weights on the train half of each question set, from each question's candidate
     lists. The objective is the mean over the sets of hit rate + MRR, so no set gains at the others' cost
-    unseen; each set's numbers are reported. Then the ABLATIONS on every half."""
+    unseen; each set's numbers are reported. Then the ablations on every half."""
     lists = {}
     for name, rows in question_sets.items():
         for half, subset in halves(rows).items():
@@ -189,8 +198,10 @@ def tune(store, question_sets: dict[str, list[Question]]) -> dict:
                     row.gold_id, clues, store._lexical(row.text, Filters(), fusion.CANDIDATES), dense_lists(store, row.text),
                     store._lexical(row.text, narrowed, fusion.CANDIDATES) if narrowed != Filters() else None))
     grid = []
+    app = app_weights(store.embedder)
+    e5_grid = E5_WEIGHTS[1:] if app[7] else (0.0,)
     for weights in itertools.product((1.0, 1.5, 2.0, 3.0), (0.5, 1.0), (0.02, 0.05), (0, 0.1), (0.004, 0.01),
-                                     (10, 30), (0, fusion.MENTIONED_TITLE_WEIGHT), E5_WEIGHTS[1:]):
+                                     (10, 30), (0, fusion.MENTIONED_TITLE_WEIGHT), e5_grid):
         point = dict(zip(WEIGHT_NAMES, weights))
         for name in question_sets:
             point[name] = scores(lists[name, "train"], weights)
@@ -200,10 +211,10 @@ def tune(store, question_sets: dict[str, list[Question]]) -> dict:
     grid.sort(key=lambda g: (-g["objective"], g["prior_weight"]))
     for g in grid[:10]:
         say(f"  tune: {g}")
-    default = next((g for g in grid if tuple(g[n] for n in WEIGHT_NAMES) == APP_WEIGHTS), None)
+    default = next((g for g in grid if tuple(g[n] for n in WEIGHT_NAMES) == app), None)
     say(f"  tune: current defaults {default}")
     ablation = {label: {f"{name} {half}": scores(questions, weights) for (name, half), questions in lists.items()}
-                for label, weights in ABLATIONS.items()}
+                for label, weights in ablations(app).items()}
     for label, row in ablation.items():
         say(f"  ablation: {label}: {row}")
     return {"questions": {name: len(lists[name, "train"]) for name in question_sets}, "best": grid[:5],
@@ -218,7 +229,7 @@ def backend_run(backend: str, args, embedder: Embedder, rows: list[Question], pa
             started = time.perf_counter()
             ingest(DEFAULT_CORPUS, store, Console(quiet=True))
             summary = index_vectors(DEFAULT_CORPUS, store, embedder, VectorCache(Path(tmp) / "c.sqlite3",
-                                    embedder.model_id), ShippedVectors(DEFAULT_VECTORS, embedder.model_id),
+                                    embedder.model_id), ShippedVectors(DEFAULT_VECTORS, embedder),
                                     Console(quiet=True))
             result = {"movies": store.count(), "vectors": summary.written,
                       "ingest_with_vectors_s": round(time.perf_counter() - started, 1)}
@@ -238,8 +249,8 @@ def faiss_scale(sizes: list[int], embedder: Embedder, rows: list[Question]) -> l
     from movies_assistant.search.vector_index import VectorIndex
     from movies_assistant.vectors import VectorChunk
 
-    with np.load(DEFAULT_VECTORS) as data:
-        base = data["vectors"].astype(np.float32)
+    shipped = ShippedVectors(DEFAULT_VECTORS, embedder)
+    base = np.stack(list(shipped.lookup(sorted(shipped.keys)).values()))
     queries = np.stack([embedder.embed_query(r.text) for r in rows[:200]])
     rng = np.random.default_rng(3)
     out = []

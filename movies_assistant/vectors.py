@@ -3,8 +3,8 @@
 A vector is reused only for the same (movie id, hash of the embedded text, model, recipe). Two sources
 hold computed vectors:
 
-- the shipped file `data/movie-vectors.npz` (the bundled corpus, written by `embed --export`), so
-  `make run` and CI never spend minutes embedding;
+- the shipped files `data/movie-vectors-<model>.npz` (the bundled corpus, written by `embed --export`),
+  so `make run` and CI never spend minutes embedding, whichever EMBEDDING_MODELS;
 - a cache in the instance folder (SQLite, one commit per batch), so an interrupted `embed` of the
   720k-movie set resumes where it stopped.
 
@@ -38,30 +38,51 @@ class VectorChunk:
 
 
 class ShippedVectors:
-    """The read-only vectors of `data/movie-vectors.npz`, usable when model and recipe match."""
+    """The read-only vectors of the bundled corpus: one file per model in `folder` (data/), written by
+    `embed --export`; an ensemble's vectors are put together from its models' files. A file counts
+    only when its model and text recipe match."""
 
-    def __init__(self, path: Path, model_id: str, recipe: str = EMBEDDING_RECIPE):
-        self.rows: dict[tuple[int, int], int] = {}
-        self.vectors = np.zeros((0, 0), dtype=np.float16)
-        if not path.is_file():
-            return
-        with np.load(path) as data:
-            if (int(data["format"]) != SHIPPED_FORMAT or str(data["model"]) != model_id
-                    or str(data["recipe"]) != recipe):
-                return
-            self.vectors = data["vectors"]
-            self.rows = {(int(i), int(h)): row for row, (i, h) in enumerate(zip(data["ids"], data["hashes"]))}
+    def __init__(self, folder: Path, embedder: Embedder, recipe: str = EMBEDDING_RECIPE):
+        self.parts = [(scale, *_read_shipped(shipped_file(folder, model), model.model_id, recipe))
+                      for scale, model in embedder.members()]
+        self.keys = set.intersection(*(set(rows) for _, rows, _ in self.parts))
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def lookup(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], np.ndarray]:
-        return {key: self.vectors[self.rows[key]] for key in keys if key in self.rows}
+        return {key: np.concatenate([scale * vectors[rows[key]].astype(np.float32) for scale, rows, vectors in self.parts])
+                for key in keys if key in self.keys}
 
 
-def write_shipped(path: Path, ids: np.ndarray, hashes: np.ndarray, vectors: np.ndarray, model_id: str) -> None:
-    """Write the shipped-vectors file (float16: half the size, no measurable loss in ranking)."""
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, format=SHIPPED_FORMAT, model=model_id, recipe=EMBEDDING_RECIPE, ids=ids.astype(np.int64),
-             hashes=hashes.astype(np.int64), vectors=vectors.astype(np.float16))
-    tmp.replace(path)
+def shipped_file(folder: Path, model: Embedder) -> Path:
+    return Path(folder) / f"movie-vectors-{model.name}.npz"
+
+
+def _read_shipped(path: Path, model_id: str, recipe: str) -> tuple[dict[tuple[int, int], int], np.ndarray]:
+    """(movie id, text hash) -> row, and the vectors, of one model's file; nothing if it is of another."""
+    if not path.is_file():
+        return {}, np.zeros((0, 0), dtype=np.float16)
+    with np.load(path) as data:
+        if int(data["format"]) != SHIPPED_FORMAT or str(data["model"]) != model_id or str(data["recipe"]) != recipe:
+            return {}, np.zeros((0, 0), dtype=np.float16)
+        rows = {(int(i), int(h)): row for row, (i, h) in enumerate(zip(data["ids"], data["hashes"]))}
+        return rows, data["vectors"]
+
+
+def write_shipped(folder: Path, ids: np.ndarray, hashes: np.ndarray, vectors: np.ndarray, embedder: Embedder) -> list[Path]:
+    """Write `embedder`'s vectors as shipped files, one per model (float16: half the size, no measurable
+    loss in ranking). Returns the files written."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    written = []
+    for model, own in embedder.split(vectors):
+        path = shipped_file(folder, model)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, format=SHIPPED_FORMAT, model=model.model_id, recipe=EMBEDDING_RECIPE,
+                 ids=ids.astype(np.int64), hashes=hashes.astype(np.int64), vectors=own.astype(np.float16))
+        tmp.replace(path)
+        written.append(path)
+    return written
 
 
 class VectorCache:

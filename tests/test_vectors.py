@@ -40,7 +40,7 @@ def test_the_ensemble_scores_the_weighted_mean_of_its_models_cosines():
 
 
 def test_embedding_models_setting_is_checked():
-    assert Settings.from_env({}, dotenv=None).embedding_models == "minilm+e5"
+    assert Settings.from_env({}, dotenv=None).embedding_models == "minilm"
     assert Settings.from_env({"EMBEDDING_MODELS": "e5"}, dotenv=None).embedding_models == "e5"
     for wrong in ("bert", "minilm+minilm", "+"):
         with pytest.raises(ConfigError, match="EMBEDDING_MODELS"):
@@ -93,20 +93,27 @@ def test_an_interrupted_run_resumes_where_it_stopped(embedder, tmp_path, monkeyp
     assert np.allclose(chunk.vectors, fresh, atol=2e-3)  # stored as float16
 
 
-def test_shipped_vectors_are_used_only_for_their_model_and_text(embedder, tmp_path):
+def test_shipped_vectors_are_used_only_for_their_model_and_text(tmp_path):
+    """One file per model; an ensemble's vectors are put together from its models' files."""
+    both, minilm, e5 = open_embedder("minilm+e5"), open_embedder("minilm"), open_embedder("e5")
     movies = some_movies(3)
-    (chunk,) = movie_vectors([movies], embedder, VectorCache(tmp_path / "c.sqlite3", embedder.model_id))
-    path = tmp_path / "shipped.npz"
-    write_shipped(path, chunk.ids, chunk.hashes, chunk.vectors, embedder.model_id)
+    (chunk,) = movie_vectors([movies], both, VectorCache(tmp_path / "c.sqlite3", both.model_id))
+    files = write_shipped(tmp_path / "shipped", chunk.ids, chunk.hashes, chunk.vectors, both)
+    assert sorted(f.name for f in files) == ["movie-vectors-e5.npz", "movie-vectors-minilm.npz"]
     report = VectorReport()
-    list(movie_vectors([movies], embedder, VectorCache(tmp_path / "empty.sqlite3", embedder.model_id),
-                       ShippedVectors(path, embedder.model_id), report))
+    (again,) = movie_vectors([movies], both, VectorCache(tmp_path / "empty.sqlite3", both.model_id),
+                             ShippedVectors(tmp_path / "shipped", both), report)
     assert (report.reused, report.embedded) == (3, 0)
-    assert not ShippedVectors(path, "another-model").rows
+    assert np.allclose(again.vectors, chunk.vectors, atol=2e-3)
+    assert len(ShippedVectors(tmp_path / "shipped", minilm)) == len(ShippedVectors(tmp_path / "shipped", e5)) == 3
+    (tmp_path / "other").mkdir()
+    (tmp_path / "shipped" / "movie-vectors-minilm.npz").rename(tmp_path / "other" / "movie-vectors-e5.npz")
+    assert len(ShippedVectors(tmp_path / "other", e5)) == 0  # MiniLM's vectors under e5's name
+    assert len(ShippedVectors(tmp_path / "shipped", both)) == 0  # a model's file missing
     changed = [Movie(**{**movies[0].__dict__, "overview": "A different plot."})]
     report = VectorReport()
-    list(movie_vectors([changed], embedder, VectorCache(tmp_path / "e2.sqlite3", embedder.model_id),
-                       ShippedVectors(path, embedder.model_id), report))
+    list(movie_vectors([changed], e5, VectorCache(tmp_path / "e2.sqlite3", e5.model_id),
+                       ShippedVectors(tmp_path / "shipped", e5), report))
     assert report.embedded == 1
 
 
@@ -135,10 +142,9 @@ def test_ingest_no_vectors_then_embed(tmp_path, shipped_vectors):
     assert "vectors" not in runner.invoke(args=["ingest", "--no-vectors"]).output
     result = runner.invoke(args=["search", "x", "--method", "dense"])
     assert result.exit_code == 1 and "embed" in result.output and "Traceback" not in result.output
-    result = runner.invoke(args=["embed", "--export", str(tmp_path / "out.npz")])
+    result = runner.invoke(args=["embed", "--export", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    model_id = app.extensions["movies_assistant"].store.embedder.model_id
-    assert len(ShippedVectors(tmp_path / "out.npz", model_id).rows) == 1000
+    assert len(ShippedVectors(tmp_path / "out", app.extensions["movies_assistant"].store.embedder)) == 1000
 
 
 def test_embed_with_a_missing_model_is_a_clear_error(tmp_path):

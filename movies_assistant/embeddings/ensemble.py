@@ -31,6 +31,17 @@ class Ensemble(Embedder):
         for _, model in self.parts:
             model.load()
 
+    def members(self) -> list[tuple[float, Embedder]]:
+        return [(scale, model) for scale, (_, model) in zip(self.scales, self.parts)]
+
+    def split(self, vectors: np.ndarray) -> list[tuple[Embedder, np.ndarray]]:
+        """Each model's own (unit) vectors out of the ensemble's."""
+        out, start = [], 0
+        for scale, model in self.members():
+            out.append((model, vectors[:, start:start + model.dimensions] / scale))
+            start += model.dimensions
+        return out
+
     def embed(self, texts: list[str]) -> np.ndarray:
         return np.hstack([scale * model.embed(texts) for scale, (_, model) in zip(self.scales, self.parts)])
 

@@ -34,9 +34,12 @@ METHODS = ("lexical", "dense", "hybrid", "baseline")
 # best mean of hit rate + MRR over both sets (docs/benchmarks.md has the grid's best rows).
 RRF_K = 30  # the constant of reciprocal rank fusion: weight / (RRF_K + rank)
 LEXICAL_WEIGHT = 1.0
-DENSE_WEIGHT = 2.0  # the dense list (MiniLM + e5) finds plot paraphrases lexical search misses
+# Per EMBEDDING_MODELS: the dense list of the MiniLM + e5 ensemble is the better one, so it counts for
+# more, and the clue bonus grows with it. e5 alone was not tuned; its dense list is the nearer of the two.
+DENSE_WEIGHTS = {"minilm": 1.0, "minilm+e5": 2.0, "e5": 2.0}
+CLUE_WEIGHTS = {"minilm": 0.02, "minilm+e5": 0.05, "e5": 0.05}  # matching every stated clue: over rank 1 vs
+# 50 in the dense list
 CLUE_LIST_WEIGHT = 1.0  # the lexical list filtered by the question's clues
-CLUE_WEIGHT = 0.05  # matching every stated clue outweighs rank 1 over rank 50 in the dense list
 QUOTED_TITLE_WEIGHT = 0.1  # over rank 1 vs 50 in all lists: a title quoted or typed alone is the film meant
 # A title the question mentions ("Who starred in Alien?") is the film meant more often than not, but
 # fusion by rank alone loses how far lexical search put it ahead: without this, dense search's
@@ -63,11 +66,12 @@ def vote_prior(vote_count: int) -> float:
 
 
 def fuse(lists: list[tuple[float, list[Hit]]], k: int, clues: Clues = Clues(), prior_weight: float = PRIOR_WEIGHT,
-         rrf_k: int = RRF_K, clue_weight: float = CLUE_WEIGHT, title_weight: float = QUOTED_TITLE_WEIGHT,
+         rrf_k: int = RRF_K, clue_weight: float = CLUE_WEIGHTS["minilm"], title_weight: float = QUOTED_TITLE_WEIGHT,
          mention_weight: float = MENTIONED_TITLE_WEIGHT) -> list[Hit]:
     """Reciprocal rank fusion of weighted ranked lists, plus the clue bonuses and the vote prior; the best `k`.
 
-    The weights are parameters only so benchmarks/hybrid.py can tune them; the app uses the defaults.
+    The weights are parameters so benchmarks/hybrid.py can tune them; the app passes its embedding
+    models' clue weight and uses the other defaults.
     """
     scores: dict[int, float] = {}
     movies = {}
@@ -136,7 +140,8 @@ class MethodSearch:
         if not self.has_vectors():
             return self._lexical(text, filters, k)  # hybrid before vectors exist: lexical, and its hits say so
         clues = Clues.parse(text)
-        return fuse(self.candidate_lists(text, clues, filters, max(CANDIDATES, k)), k, clues)
+        return fuse(self.candidate_lists(text, clues, filters, max(CANDIDATES, k)), k, clues,
+                    clue_weight=CLUE_WEIGHTS[self.embedder.name])
 
     def candidate_lists(self, text: str, clues: Clues, filters: Filters, wanted: int) -> list[tuple[float, list[Hit]]]:
         """What hybrid search fuses, each with its weight: lexical, dense and, if the question states
@@ -145,7 +150,7 @@ class MethodSearch:
         lexical = _SEARCHES.submit(self._lexical, text, filters, wanted)
         clue_list = _SEARCHES.submit(self._lexical, text, narrowed, wanted) if narrowed != filters else None
         dense = self._dense(self._query_vector(text), filters, wanted)  # meanwhile, in this thread
-        lists = [(LEXICAL_WEIGHT, lexical.result()), (DENSE_WEIGHT, dense)]
+        lists = [(LEXICAL_WEIGHT, lexical.result()), (DENSE_WEIGHTS[self.embedder.name], dense)]
         if clue_list is not None:
             lists.append((CLUE_LIST_WEIGHT, clue_list.result()))
         return lists
