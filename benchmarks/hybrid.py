@@ -127,7 +127,8 @@ def quality(store, rows: list[Question]) -> dict:
 
 WEIGHT_NAMES = ("dense_weight", "clue_list_weight", "clue_weight", "title_weight", "prior_weight", "rrf_k",
                 "mention_weight", "e5_weight")
-E5_WEIGHTS = (0.0, 3.0, 5.0, 8.0, 12.0)  # e5's cosine weight against MiniLM's 1.0 (0: MiniLM alone)
+E5_WEIGHTS = (0.0, 3.0, 5.0, 8.0)  # e5's cosine weight against MiniLM's 1.0 (0: MiniLM alone); dense alone, 12 ranked
+# the paraphrases worse than 8 (docs/retrieval.md)
 
 
 def app_weights(embedder: Embedder) -> tuple:
