@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,11 +35,26 @@ class SQLiteConnections:
         conn = sqlite3.connect(self.path, timeout=self.timeout)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._write_ahead_log(conn)
             with conn:  # commits, or rolls back on error
                 yield conn
         finally:
             conn.close()
+
+
+    def _write_ahead_log(self, conn: sqlite3.Connection) -> None:
+        """WAL mode, which the first connection to a new file switches on. The switch needs the file to
+        itself, and SQLite answers "database is locked" at once rather than waiting for it, so several
+        processes opening a new database together retry (up to `timeout`)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
 
 class PostgresConnections:
