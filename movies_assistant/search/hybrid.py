@@ -31,14 +31,15 @@ from .clues import Clues
 METHODS = ("lexical", "dense", "hybrid", "baseline")
 # Tuned on the train halves of the original questions (data/ground-truth-retrieval.csv) and of the plot
 # paraphrases (data/ground-truth-extra.csv) with `benchmarks/hybrid.py --tune-only` (local backend), for the
-# best mean of hit rate + MRR over both sets (docs/benchmarks.md has the grid's best rows).
+# best mean of hit rate + MRR over both sets: MiniLM's in docs/benchmarks.md (the grid's best rows), the
+# MiniLM + e5 ensemble's (`--models minilm+e5`) in docs/retrieval.md.
 RRF_K = 30  # the constant of reciprocal rank fusion: weight / (RRF_K + rank)
 LEXICAL_WEIGHT = 1.0
-# Per EMBEDDING_MODELS: the dense list of the MiniLM + e5 ensemble is the better one, so it counts for
-# more, and the clue bonus grows with it. e5 alone was not tuned; its dense list is the nearer of the two.
+# Per EMBEDDING_MODELS: the ensemble's dense list is the better one, so it counts for more, and the clue
+# bonus grows with it. e5 alone was not tuned; its dense list is the nearer of the two.
 DENSE_WEIGHTS = {"minilm": 1.0, "minilm+e5": 2.0, "e5": 2.0}
-CLUE_WEIGHTS = {"minilm": 0.02, "minilm+e5": 0.05, "e5": 0.05}  # matching every stated clue: over rank 1 vs
-# 50 in the dense list
+# Matching every stated clue: MiniLM's is worth rank 1 over rank 50 in one list, the ensemble's more.
+CLUE_WEIGHTS = {"minilm": 0.02, "minilm+e5": 0.05, "e5": 0.05}
 CLUE_LIST_WEIGHT = 1.0  # the lexical list filtered by the question's clues
 QUOTED_TITLE_WEIGHT = 0.1  # over rank 1 vs 50 in all lists: a title quoted or typed alone is the film meant
 # A title the question mentions ("Who starred in Alien?") is the film meant more often than not, but
