@@ -83,6 +83,9 @@ def _write_vectors(path: Path, export_path: Path | None) -> None:
 
     svc = _services()
     embedder = svc.store.embedder
+    if export_path and export_path.exists() and not export_path.is_dir():
+        raise click.ClickException(f"--export takes a folder (the files are movie-vectors-<model>.npz in it), "
+                                   f"and {export_path} is a file")
     collected: list | None = [] if export_path else None
     try:
         embedder.load()  # a clear error when the model files are missing

@@ -147,6 +147,17 @@ def test_ingest_no_vectors_then_embed(tmp_path, shipped_vectors):
     assert len(ShippedVectors(tmp_path / "out", app.extensions["movies_assistant"].store.embedder)) == 1000
 
 
+def test_embed_export_to_a_file_is_a_clear_error(tmp_path, shipped_vectors):
+    """--export used to take a file (data/movie-vectors.npz); now it takes a folder, and says so."""
+    app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["ingest", "--no-vectors"]).exit_code == 0
+    (tmp_path / "old.npz").write_bytes(b"kept")
+    result = runner.invoke(args=["embed", "--export", str(tmp_path / "old.npz")])
+    assert result.exit_code == 1 and "takes a folder" in result.output and "Traceback" not in result.output
+    assert (tmp_path / "old.npz").read_bytes() == b"kept"
+
+
 def test_embed_with_a_missing_model_is_a_clear_error(tmp_path):
     app = create_app(Settings(instance_dir=tmp_path, data_path=SAMPLE, embedding_model_path=tmp_path / "gone.onnx"))
     runner = app.test_cli_runner()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from ..config import Settings
 from .base import Embedder, EmbeddingUnavailable
 from .e5 import E5Embedder
 from .ensemble import Ensemble
@@ -24,7 +25,7 @@ MODELS = ("minilm", "e5")
 # halves of both question sets (benchmarks/hybrid.py --tune, docs/benchmarks.md). e5's cosines are bunched
 # five times closer together (most films score 0.75-0.85), so it needs a larger weight to count as much.
 ENSEMBLE_WEIGHTS = {"minilm": 1.0, "e5": 8.0}
-DEFAULT_MODELS = "minilm"
+DEFAULT_MODELS = Settings.embedding_models  # EMBEDDING_MODELS when not set
 
 __all__ = ["BATCH_SIZE", "DEFAULT_MODELS", "EMBEDDING_RECIPE", "KEYWORDS_EMBEDDED", "MODELS", "E5Embedder", "Embedder",
            "EmbeddingUnavailable", "Ensemble", "OnnxEmbedder", "embedding_text", "model_names", "open_embedder",

@@ -7,6 +7,7 @@ at once, and everything that stores or searches vectors stays unaware there is m
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -23,7 +24,7 @@ class Ensemble(Embedder):
         self.scales = [math.sqrt(weight / total) for weight, _ in parts]  # squared in a dot product
         self.name = "+".join(model.name for _, model in parts)
 
-    @property
+    @functools.cached_property
     def model_id(self) -> str:
         return " + ".join(f"{weight:g}x {model.model_id}" for weight, model in self.parts)
 
@@ -43,7 +44,7 @@ class Ensemble(Embedder):
         return out
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return np.hstack([scale * model.embed(texts) for scale, (_, model) in zip(self.scales, self.parts)])
+        return np.hstack([scale * model.embed(texts) for scale, model in self.members()])
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.concatenate([scale * model.embed_query(text) for scale, (_, model) in zip(self.scales, self.parts)])
+        return np.concatenate([scale * model.embed_query(text) for scale, model in self.members()])
