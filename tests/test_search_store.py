@@ -80,6 +80,20 @@ def test_finds_the_film_first(store, query, expected):
     assert titles(store.search(query, k=5))[0] == expected
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("a teenage girl moves to a rainy town in Washington and falls in love with a vampire classmate",
+     "Twilight"),  # not "Mean Girls"
+    ("a secretary who stole money from her employer stops at a lonely motel run by a young man devoted to "
+     "his mother", "Psycho"),  # not "The Man from Snowy River"
+    ("on July 4th humanity fights back against giant alien spaceships hovering over the major cities",
+     "Independence Day"),  # not "Jack the Giant Slayer"
+])
+def test_lexical_ranks_the_told_plot_over_a_title_word(store, query, expected):
+    """A plot word that is rare among titles ("girls", "man", "giant") counts as the common plot word
+    it also is (blended IDF), so the film whose overview tells the plot comes first."""
+    assert titles(store.search(query, k=3, method="lexical"))[0] == expected
+
+
 def test_exact_title_beats_longer_titles(store):
     assert titles(store.search("Alien", k=3))[0] == "Alien"
 
@@ -146,6 +160,16 @@ def test_upsert_is_idempotent_and_replaces(empty_store):
     assert empty_store.search("First", k=5) == []
     empty_store.delete([2])
     assert empty_store.count() == 1 and empty_store.get([2]) == []
+
+
+def test_a_bare_title_prefers_the_namesake_whose_other_fields_name_it_too(empty_store):
+    """Among films of the same title, the one whose overview also names it wins over a more popular
+    namesake: every field a word is in adds to its score, not only its best one."""
+    empty_store.rebuild([[
+        Movie(id=1, title="Finding Nemo", vote_count=300, overview="A clownfish crosses the ocean to find Nemo, his son."),
+        Movie(id=2, title="Finding Nemo", vote_count=900, overview="A stage play about a lighthouse keeper."),
+    ] + [Movie(id=10 + i, title=f"Other {i}", overview="A fish and a son in the ocean.") for i in range(20)]])
+    assert [h.movie.id for h in empty_store.search("Finding Nemo", k=2, method="lexical")] == [1, 2]
 
 
 def test_reingest_is_idempotent(empty_store):
