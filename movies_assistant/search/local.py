@@ -430,7 +430,8 @@ def _lexical_query(searcher: tantivy.Searcher, schema: tantivy.Schema, terms: li
     One flat OR of term queries lets tantivy skip most documents (block-max WAND), unlike the query
     parser's nested OR per word, and scores the sum of the matching terms' BM25 scores. Elasticsearch
     also takes the best field per word (dis_max); here that ranked the 18k paraphrases a little higher
-    (hybrid 0.784 / 0.568) but cost twice the time at 720k, even as a re-ranking of the flat OR's best.
+    (hybrid 0.784 / 0.568 to 0.801 / 0.577, by tie breaker) but cost twice the time at 720k, and still
+    put a filtered p95 over 20 ms as a re-ranking of the flat OR's best (docs/benchmarks.md).
     """
     docs = searcher.num_docs
     clauses = []
