@@ -22,7 +22,7 @@ from .recipe import EMBEDDING_RECIPE, KEYWORDS_EMBEDDED, embedding_text, text_ha
 
 MODELS = ("minilm", "e5")
 # What each model's cosine counts for in the ensemble's score, tuned with the fusion weights on the train
-# halves of both question sets (benchmarks/hybrid.py --tune, docs/benchmarks.md). e5's cosines are bunched
+# halves of both question sets (benchmarks/hybrid.py --tune-only --models minilm+e5, docs/retrieval.md). e5's cosines are bunched
 # five times closer together (most films score 0.75-0.85), so it needs a larger weight to count as much.
 ENSEMBLE_WEIGHTS = {"minilm": 1.0, "e5": 8.0}
 DEFAULT_MODELS = Settings.embedding_models  # EMBEDDING_MODELS when not set

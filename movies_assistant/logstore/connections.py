@@ -41,7 +41,6 @@ class SQLiteConnections:
         finally:
             conn.close()
 
-
     def _write_ahead_log(self, conn: sqlite3.Connection) -> None:
         """WAL mode, which the first connection to a new file switches on. The switch needs the file to
         itself, and SQLite answers "database is locked" at once rather than waiting for it, so several

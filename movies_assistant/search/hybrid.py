@@ -36,7 +36,7 @@ METHODS = ("lexical", "dense", "hybrid", "baseline")
 RRF_K = 30  # the constant of reciprocal rank fusion: weight / (RRF_K + rank)
 LEXICAL_WEIGHT = 1.0
 # Per EMBEDDING_MODELS: the ensemble's dense list is the better one, so it counts for more, and the clue
-# bonus grows with it. e5 alone was not tuned; its dense list is the nearer of the two.
+# bonus grows with it. e5 alone borrows the ensemble's weights, untuned (docs/retrieval.md measures it).
 DENSE_WEIGHTS = {"minilm": 1.0, "minilm+e5": 2.0, "e5": 2.0}
 # Matching every stated clue: MiniLM's is worth rank 1 over rank 50 in one list, the ensemble's more.
 CLUE_WEIGHTS = {"minilm": 0.02, "minilm+e5": 0.05, "e5": 0.05}
