@@ -237,7 +237,7 @@ def smollm2() -> Path:
 def docker_compose() -> list[str]:
     """The `docker compose` command; skipped without the CLI or its v2 plugin unless REQUIRE_COMPOSE=1.
 
-    Debian has no compose v2 package: `scripts/compose-plugin.sh` builds and installs the plugin (CI runs it).
+    Debian has no compose v2 package: `scripts/compose-plugin.sh` fetches (or builds) and installs the plugin (CI runs it).
     """
     reason = ""
     if shutil.which("docker") is None:

@@ -1,7 +1,7 @@
 """The container setup, checked without a Docker engine: Dockerfile, compose file, Grafana, .envrc_template.
 
 `docker compose config` runs where the docker CLI and its compose v2 plugin exist (the `docker_compose`
-fixture: skipped otherwise, mandatory in CI, whose scripts/compose-plugin.sh builds the plugin);
+fixture: skipped otherwise, mandatory in CI, whose scripts/compose-plugin.sh installs the plugin);
 everything else parses the files directly.
 """
 
