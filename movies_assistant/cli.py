@@ -33,7 +33,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(evaluate_command)
 
 
-@click.command("ingest")
+@click.command("ingest", short_help="Build the search index from a movies CSV, then its vectors.")
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when an index already exists.")
@@ -63,7 +63,7 @@ def ingest_command(data_path: Path | None, if_missing: bool, no_vectors: bool) -
     _write_vectors(path, None)
 
 
-@click.command("embed")
+@click.command("embed", short_help="Give the indexed movies their vectors for dense and hybrid search.")
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
 @click.option("--export", "export_path", type=click.Path(path_type=Path), default=None, metavar="FOLDER",
@@ -104,7 +104,7 @@ def _write_vectors(path: Path, export_path: Path | None) -> None:
         click.echo(f"wrote {summary.movies:,} vectors to {', '.join(str(f) for f in files)}")
 
 
-@click.command("init-db")
+@click.command("init-db", short_help="Create or upgrade the log database schema.")
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the log database schema (numbered migrations; never drops data)."""
@@ -117,7 +117,7 @@ def init_db_command() -> None:
     click.echo(f"log store {svc.log_store.describe()}: applied migrations {done}")
 
 
-@click.command("serve")
+@click.command("serve", short_help="Serve the API with gunicorn.")
 @with_appcontext
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -146,7 +146,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     Server().run()
 
 
-@click.command("search")
+@click.command("search", short_help="Search the index directly (no model).")
 @with_appcontext
 @click.argument("query")
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100))
@@ -165,7 +165,7 @@ def search_command(query: str, k: int, method: str | None, as_json: bool) -> Non
         click.echo(f"{i:2}. {hit.movie.label()}  [id {hit.movie.id}, score {hit.score:.2f}]")
 
 
-@click.command("ask")
+@click.command("ask", short_help="Answer one question (logged like an API request).")
 @with_appcontext
 @click.argument("question")
 @click.option("--conversation-id", default=None, help="Continue an earlier conversation.")
@@ -190,7 +190,7 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
     sys.stdout.flush()
 
 
-@click.command("evaluate")
+@click.command("evaluate", short_help="Measure retrieval quality per method, backend and question type.")
 @with_appcontext
 @click.option("--ground-truth", "ground_truths", multiple=True, type=click.Path(path_type=Path),
               help="CSV with id,question[,type,split,constraints]; repeatable (default: the original "

@@ -314,3 +314,28 @@ def test_no_stream_waits_for_the_whole_answer(server):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Before Sunrise (1995) stars Ethan Hawke")
     assert "Sources:" in result.stdout
+
+
+# -- the command group's own help and version -------------------------------------------------
+
+def test_help_lists_the_app_commands_in_full_without_flask_options(runner):
+    result = runner.invoke(main, ["--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    for flask_option in ("--app", "--env-file", "--debug", "Flask"):
+        assert flask_option not in result.output
+    commands = result.output.split("Commands:\n")[1].splitlines()
+    assert {line.split()[0] for line in commands} == {"ask", "embed", "evaluate", "ingest", "init-db", "search",
+                                                      "serve"}
+    assert all(not line.endswith("...") and len(line) <= 80 for line in commands), commands
+
+
+def test_version_is_the_apps_in_a_real_process():
+    from movies_assistant import __version__
+
+    result = subprocess.run([sys.executable, "-m", "movies_assistant", "--version"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"movies-assistant {__version__}\n"
+    help_result = subprocess.run([sys.executable, "-m", "movies_assistant", "-h"], capture_output=True,
+                                 text=True, cwd=ROOT, timeout=60)
+    assert "Commands:" in help_result.stdout and "--app" not in help_result.stdout
