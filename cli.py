@@ -1,13 +1,14 @@
 """Ask a running Movies Assistant questions from the terminal and rate its answers.
 
-    python cli.py                       # interactive: ask, read the answer, give +1 / -1 feedback
-    python cli.py --random              # the prompt is prefilled with a random ground-truth question
+    python cli.py                       # interactive: ask, read the answer, rate it with /good or /bad
+    python cli.py --random              # the prompt is prefilled with a question a person might ask
     python cli.py --question "Before Sunrise actors" [--feedback 1|-1] [--json]   # ask once
 
-Answers stream as the model writes them (--no-stream waits for the whole answer); the sources follow.
-Questions continue the conversation, so follow-ups ("who directed it?") work.
+Answers stream as the model writes them (--no-stream waits for the whole answer); retrieved films the
+answer does not name follow it. Questions continue the conversation, so follow-ups ("who directed it?") work.
 The server is taken from --url, else MOVIES_ASSISTANT_URL, else http://localhost:5000.
-In the interactive prompt, type "new" to start a new conversation and "exit" (or Ctrl-D / Ctrl-C) to quit.
+At the prompt: /good or /bad rates the last answer, /new starts a new conversation, /help lists the
+commands, /exit (or Ctrl-D / Ctrl-C) quits. Rating is never asked for, so a long conversation is not interrupted.
 """
 
 from __future__ import annotations
@@ -15,21 +16,33 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 
 import questionary
+from rich.console import Console
+from rich.table import Table
 
 from movies_assistant import TMDB_ATTRIBUTION
-from movies_assistant.client import (DEFAULT_URL, Client, ClientError, format_answer, format_sources,
-                                     ground_truth_questions)
+from movies_assistant.client import DEFAULT_URL, Client, ClientError, MAX_SOURCES_SHOWN, ground_truth_questions
+from movies_assistant.config import EXTRA_GROUND_TRUTH
 
-EXIT_WORDS = {"exit", "quit", "q"}
+EXIT_WORDS = {"exit", "quit", "q", "/exit", "/quit"}
 NEW_WORDS = {"new", "/new"}
-FEEDBACK_CHOICES = [
-    questionary.Choice("+1  good answer", value=1),
-    questionary.Choice("-1  bad answer", value=-1),
-    questionary.Choice("skip", value=0),
+HELP_WORDS = {"help", "/help", "?"}
+RATINGS = {"/good": 1, "/bad": -1}
+COMMANDS = [
+    ("/good", "rate the last answer as good"),
+    ("/bad", "rate the last answer as bad"),
+    ("/new", "start a new conversation"),
+    ("/help", "show these commands"),
+    ("/exit", "quit (also Ctrl-D or Ctrl-C)"),
 ]
+# The hand-written questions of people looking for a film by its cast, a filmography or filters
+# (data/ground-truth-extra.csv); its plot paraphrases and the original generated questions read less naturally.
+ASKED_BY_PEOPLE = ("person", "filmography", "constraint")
+
+console = Console(highlight=False, soft_wrap=True)
 
 
 class Printer:
@@ -46,16 +59,47 @@ class Printer:
         self.shown = ""
 
 
-def show_streamed(answer: dict, printer: Printer | None) -> None:
-    """After a streamed answer: the correction (if the grounding check edited it) and the sources."""
-    if printer is None:
-        print(format_answer(answer))
+def source_label(source: dict) -> str:
+    return f"{source.get('title', '?')} ({source['year']})" if source.get("year") else source.get("title", "?")
+
+
+def unnamed_sources(answer_text: str, sources: list[dict]) -> list[dict]:
+    """The retrieved films the answer does not mention by title, so a listed filmography is not shown twice."""
+    return [s for s in sources
+            if not s.get("title") or not re.search(rf"(?<!\w){re.escape(s['title'])}(?!\w)", answer_text)]
+
+
+def show_sources(answer: dict) -> None:
+    sources = answer.get("sources") or []
+    rest = unnamed_sources(answer.get("answer") or "", sources)
+    if not rest:
         return
+    label = "Also retrieved:" if len(rest) < len(sources) else "Sources:"
+    shown = ", ".join(source_label(s) for s in rest[:MAX_SOURCES_SHOWN])
+    more = f" and {len(rest) - MAX_SOURCES_SHOWN} more" if len(rest) > MAX_SOURCES_SHOWN else ""
+    console.print(f"{label} {shown}{more}", style="dim", markup=False)
+
+
+def show_streamed(answer: dict, printer: Printer | None) -> None:
+    """After an answer: the correction (if the grounding check edited it) and the sources it does not name."""
+    if printer is None:
+        console.print(answer.get("answer", "(no answer)"), markup=False)
+    else:
+        print()
+        if answer.get("answer", "").strip() != printer.shown.strip():
+            unknown = ", ".join((answer.get("grounding") or {}).get("unknown_titles") or [])
+            console.print(f"\n[edited: it named films outside the records ({unknown}); corrected answer:]",
+                          style="yellow", markup=False)
+            console.print(answer.get("answer"), markup=False)
     print()
-    if answer.get("answer", "").strip() != printer.shown.strip():
-        unknown = ", ".join((answer.get("grounding") or {}).get("unknown_titles") or [])
-        print(f"\n[edited: it named films outside the records ({unknown}); corrected answer:]\n{answer.get('answer')}")
-    print(f"\n{format_sources(answer.get('sources') or [])}")
+    show_sources(answer)
+
+
+def show_commands() -> None:
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    for name, what in COMMANDS:
+        table.add_row(f"[bold]{name}[/]", what)
+    console.print(table)
 
 
 def describe(answer: dict) -> str:
@@ -90,31 +134,55 @@ def ask_once(client: Client, question: str, conversation_id: str | None, feedbac
     return 0
 
 
+def rate(client: Client, answer: dict | None, value: int) -> None:
+    if answer is None:
+        console.print("Nothing to rate yet: ask a question first.", style="yellow")
+        return
+    try:
+        client.feedback(answer["conversation_id"], value, answer.get("answer_id"))
+    except ClientError as exc:
+        console.print(f"Error: {exc}", style="red", markup=False)
+        return
+    console.print(f"Thanks: the last answer is rated {'good' if value > 0 else 'bad'}.", style="green")
+
+
 def interactive(client: Client, use_random: bool = False, new_each_time: bool = False, stream: bool = True,
                 **io) -> int:
-    """The question / answer / feedback loop. `io` (input=, output=) goes to every questionary prompt."""
-    print("Movies Assistant: ask about movies. Type 'new' for a new conversation, 'exit' to quit.")
-    print(TMDB_ATTRIBUTION)
+    """The question / answer loop; the prompt also takes the commands. `io` (input=, output=) goes to questionary."""
+    console.print("[bold]Movies Assistant[/]: ask about movies. "
+                  "[bold]/good[/] or [bold]/bad[/] rates the last answer, [bold]/help[/] lists the commands.")
+    console.print(TMDB_ATTRIBUTION, style="dim", markup=False)
     printer = Printer() if stream else None
     client.on_token = printer
     conversation_id = None
+    last_answer = None
     try:
-        questions = ground_truth_questions() if use_random else []
+        questions = ground_truth_questions(EXTRA_GROUND_TRUTH, ASKED_BY_PEOPLE) if use_random else []
     except ClientError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        console.print(f"Error: {exc}", style="red", markup=False)
         return 1
     try:
         while True:
             default = random.choice(questions) if questions else ""
-            question = questionary.text("Your question:", default=default, **io).unsafe_ask()
-            question = (question or "").strip()
+            question = (questionary.text("Your question:", default=default, **io).unsafe_ask() or "").strip()
+            command = question.lower()
             if not question:
                 continue
-            if question.lower() in EXIT_WORDS:
+            if command in EXIT_WORDS:
                 break
-            if question.lower() in NEW_WORDS:
-                conversation_id = None
-                print("Started a new conversation.")
+            if command in NEW_WORDS:
+                conversation_id, last_answer = None, None
+                console.print("Started a new conversation.", style="green")
+                continue
+            if command in HELP_WORDS:
+                show_commands()
+                continue
+            if command in RATINGS:
+                rate(client, last_answer, RATINGS[command])
+                continue
+            if command.startswith("/") and " " not in command:
+                console.print(f"Unknown command {question}; /help lists the commands.", style="yellow",
+                              markup=False)
                 continue
             if printer is not None:
                 printer.reset()
@@ -122,21 +190,15 @@ def interactive(client: Client, use_random: bool = False, new_each_time: bool = 
             try:
                 answer = client.ask(question, None if new_each_time else conversation_id)
             except ClientError as exc:
-                print(f"{chr(10) if printer is not None and printer.shown else ''}Error: {exc}")
+                if printer is not None and printer.shown:
+                    print()
+                console.print(f"Error: {exc}", style="red", markup=False)
                 continue
-            conversation_id = answer["conversation_id"]
+            conversation_id, last_answer = answer["conversation_id"], answer
             show_streamed(answer, printer)
-            print()
-            value = questionary.select("How was this answer?", choices=FEEDBACK_CHOICES, **io).unsafe_ask()
-            if value:
-                try:
-                    client.feedback(conversation_id, value, answer.get("answer_id"))
-                    print(f"Thanks, feedback {value:+d} recorded.\n")
-                except ClientError as exc:
-                    print(f"Error: {exc}")
     except (KeyboardInterrupt, EOFError):
         print()
-    print("Bye.")
+    console.print("Bye.")
     return 0
 
 
@@ -144,7 +206,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default=None, help=f"API base URL (default: $MOVIES_ASSISTANT_URL or {DEFAULT_URL})")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--random", action="store_true", help="prefill the prompt with random ground-truth questions")
+    mode.add_argument("--random", action="store_true", help="prefill the prompt with questions a person might ask (cast, filmographies, filters)")
     mode.add_argument("--question", help="ask this one question and exit")
     parser.add_argument("--new", action="store_true", help="interactive: start a new conversation for every question")
     parser.add_argument("--conversation-id", help="with --question: continue this conversation")

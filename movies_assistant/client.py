@@ -151,10 +151,12 @@ def parse_event(raw: str) -> tuple[str, dict] | None:
         raise ClientError(f"unreadable event from the server: {raw[:200]!r}") from None
 
 
-def ground_truth_questions(path: Path = GROUND_TRUTH) -> list[str]:
+def ground_truth_questions(path: Path = GROUND_TRUTH, types: tuple[str, ...] | None = None) -> list[str]:
+    """The questions of a ground-truth CSV; with `types`, only rows of those types (its `type` column)."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            return [row["question"] for row in csv.DictReader(f) if row.get("question")]
+            return [row["question"] for row in csv.DictReader(f)
+                    if row.get("question") and (types is None or row.get("type") in types)]
     except (OSError, KeyError, csv.Error) as exc:
         raise ClientError(f"cannot read questions from {path}: {exc}") from None
 

@@ -11,7 +11,9 @@ import csv
 import gzip
 import importlib.util
 import json
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -32,7 +34,6 @@ from movies_assistant.search.local import LocalStore
 SAMPLE = ROOT / "data" / "movies-sample.csv"
 BEFORE_SUNRISE_ID = "76"
 DOWN = "cannot reach the Movies Assistant"
-DOWN_KEYS = "\x1bOB"  # arrow down, as a terminal sends it
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,7 @@ def test_question_with_feedback(server, log):
     result = run_script("cli.py", "--url", server, "--question", "Before Sunrise actors", "--feedback", "1")
     assert result.returncode == 0, result.stderr
     assert "Ethan Hawke" in result.stdout and "Julie Delpy" in result.stdout
-    assert "Before Sunrise (1995)" in result.stdout  # the sources
+    assert "Before Sunrise (1995)" in result.stdout
     assert "Traceback" not in result.stderr
     conversation_id = result.stderr.split("conversation ")[1].split()[0]
     assert log.feedback_for(conversation_id) == [1]
@@ -150,13 +151,7 @@ def test_question_shows_server_error(server):
 
 def test_interactive_follow_up_and_feedback(server, log, capsys):
     cli, client = load_cli(), RecordingClient(server)
-    keys = (
-        "Before Sunrise actors\r"
-        + DOWN_KEYS + "\r"  # feedback: -1
-        + "Who directed it?\r"
-        + DOWN_KEYS * 2 + "\r"  # feedback: skip
-        + "exit\r"
-    )
+    keys = "Before Sunrise actors\r" + "/bad\r" + "Who directed it?\r" + "/exit\r"
     assert drive(cli, client, keys) == 0
     out = capsys.readouterr().out
     assert TMDB_ATTRIBUTION in out and out.count(TMDB_ATTRIBUTION) == 1
@@ -170,7 +165,7 @@ def test_interactive_follow_up_and_feedback(server, log, capsys):
 
 def test_interactive_new_conversation(server, log, capsys):
     cli, client = load_cli(), RecordingClient(server)
-    keys = "Before Sunrise actors\r" + DOWN_KEYS * 2 + "\r" + "new\r" + "Before Sunrise director\r" + "\r" + "exit\r"
+    keys = "Before Sunrise actors\r" + "/new\r" + "Before Sunrise director\r" + "/good\r" + "exit\r"
     assert drive(cli, client, keys) == 0
     first, second = client.answers
     assert first["conversation_id"] != second["conversation_id"]
@@ -179,11 +174,13 @@ def test_interactive_new_conversation(server, log, capsys):
     assert "Started a new conversation." in capsys.readouterr().out
 
 
-def test_interactive_random_prefills_a_ground_truth_question(server, capsys):
+def test_interactive_random_prefills_a_question_a_person_would_ask(server, capsys):
     cli, client = load_cli(), RecordingClient(server)
-    assert drive(cli, client, "\r" + DOWN_KEYS * 2 + "\r" + "\x03", use_random=True) == 0  # Enter, skip, Ctrl-C
-    questions = set(load_ground_truth())
-    assert [a["question"] for a in client.answers][0] in questions
+    assert drive(cli, client, "\r\r\x03", use_random=True) == 0  # Enter, Enter, Ctrl-C
+    with open(ROOT / "data" / "ground-truth-extra.csv", newline="", encoding="utf-8") as f:
+        asked = {row["question"]: row["type"] for row in csv.DictReader(f)}
+    assert len(client.answers) == 2
+    assert all(asked.get(a["question"]) in ("person", "filmography", "constraint") for a in client.answers)
 
 
 def test_interactive_keeps_going_when_server_is_down(unused_url, capsys):
@@ -282,19 +279,19 @@ def test_cli_streams_the_answer_then_shows_sources(server, capsys, monkeypatch):
     assert len(chunks) >= 3  # printed piece by piece as the events arrived
     answer = "".join(chunks)
     assert captured.out.startswith(answer) and "Ethan Hawke" in answer
-    assert "Sources:\n  - Before Sunrise (1995)  [Drama/Romance, " in captured.out
+    assert "Before Sunrise (1995)" not in captured.out[len(answer):]  # named in the answer: not repeated
     assert "first token" in captured.err
 
 
 def test_interactive_streams_follow_ups_and_asks_for_feedback(server, log, capsys):
     cli, client = load_cli(), RecordingClient(server)
-    keys = "Who starred in Alien?\r" + DOWN_KEYS * 2 + "\r" + "What else has she been in?\r" + "\r" + "exit\r"
+    keys = "Who starred in Alien?\r" + "What else has she been in?\r" + "/good\r" + "exit\r"
     assert drive(cli, client, keys) == 0
     out = capsys.readouterr().out
     first, second = client.answers
     assert first["conversation_id"] == second["conversation_id"]
     assert out.count(first["answer"]) == 1 and "Sigourney Weaver has 6 film(s) in the catalogue" in out
-    assert "  - Alien (1979)  [Horror/Action/Thriller, 7.9/10]" in out
+    assert out.split("Sigourney Weaver has 6 film(s)")[1].count("Alien (1979)") == 1  # not repeated as a source
     assert log.feedback_for(first["conversation_id"]) == [1]  # skip for the first, +1 for the second
 
 
@@ -313,7 +310,7 @@ def test_no_stream_waits_for_the_whole_answer(server):
     result = run_script("cli.py", "--url", server, "--question", "Before Sunrise actors", "--no-stream")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Before Sunrise (1995) stars Ethan Hawke")
-    assert "Sources:" in result.stdout
+    assert result.stdout.count("Before Sunrise (1995)") == 1
 
 
 # -- the command group's own help and version -------------------------------------------------
@@ -339,3 +336,69 @@ def test_version_is_the_apps_in_a_real_process():
     help_result = subprocess.run([sys.executable, "-m", "movies_assistant", "-h"], capture_output=True,
                                  text=True, cwd=ROOT, timeout=60)
     assert "Commands:" in help_result.stdout and "--app" not in help_result.stdout
+
+
+# -- cli.py in a real terminal (pexpect) ------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
+
+
+def spawn_cli(url: str, *args: str):
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if k != "MOVIES_ASSISTANT_URL"}
+    env["TERM"] = "xterm-256color"
+    child = pexpect.spawn(sys.executable, [str(ROOT / "cli.py"), "--url", url, *args], cwd=str(ROOT), env=env,
+                          encoding="utf-8", timeout=30, dimensions=(40, 120))
+    child.transcript = io.StringIO()
+    child.logfile_read = child.transcript
+    return child
+
+
+def screen_text(child) -> str:
+    return ANSI.sub("", child.transcript.getvalue())
+
+
+def test_terminal_conversation_rates_with_commands_and_never_asks(server, log):
+    import pexpect
+
+    child = spawn_cli(server)
+    child.expect("Your question:")
+    child.sendline("Who starred in Alien?")
+    child.expect("Your question:")
+    assert "How was this answer?" not in screen_text(child) and "+1" not in screen_text(child)
+    child.sendline("What else has she been in?")
+    child.expect("Your question:")
+    child.sendline("/good")
+    child.expect("rated good")
+    child.expect("Your question:")
+    child.sendline("")  # Enter on an empty prompt: nothing asked, nothing rated
+    child.expect("Your question:")
+    child.sendline("/help")
+    child.expect("/bad")
+    child.expect("Your question:")
+    child.sendline("/exit")
+    child.expect("Bye.")
+    child.expect(pexpect.EOF)
+    text = screen_text(child)
+    filmography = text.split("Sigourney Weaver has 6 film(s) in the catalogue")[1].split("Your question:")[0]
+    assert filmography.count("Alien (1979)") == 1  # listed in the answer, not again as a source
+    assert "Also retrieved" not in filmography and "Sources" not in filmography
+    first = text.split("Alien (1979) stars")[1].split("Your question:")[0]
+    assert "Also retrieved: Aliens (1986)" in first  # the films the answer does not name
+    assert "Traceback" not in text
+    assert log.count_answers() == 2
+
+
+def test_terminal_random_question_is_one_a_person_would_ask(server):
+    child = spawn_cli(server, "--random")
+    child.expect("Your question: ")
+    child.expect(r"\S")  # the prefilled question is drawn
+    child.sendcontrol("c")
+    child.expect("Bye.")
+    with open(ROOT / "data" / "ground-truth-extra.csv", newline="", encoding="utf-8") as f:
+        asked = [row["question"] for row in csv.DictReader(f)
+                 if row["type"] in ("person", "filmography", "constraint")]
+    shown = screen_text(child).split("Your question: ")[1]
+    assert any(shown.startswith(q) for q in asked), shown[:200]
+    assert "What is the plot of" not in shown
