@@ -15,6 +15,7 @@ import pytest
 from movies_assistant import TMDB_ATTRIBUTION
 from movies_assistant.app import create_app
 
+from .accessibility import serious_violations
 from .conftest import ARTIFACTS, serving
 from .test_grounding import Scripted
 from .test_streaming import GatedProvider
@@ -161,3 +162,50 @@ def test_with_an_api_key_the_page_asks_for_it_once(page, settings):
         page.goto(url + "/dashboard")  # the dashboard shares the tab's key: no second prompt
         page.wait_for_function("document.querySelector('#store').textContent.includes('sqlite')", timeout=10_000)
     assert len(prompts) == 1 and "API key" in prompts[0]
+
+
+# -- first impression, keyboard and accessibility -------------------------------------------------
+
+def test_empty_state_favicon_and_no_doubled_label(page, server):
+    failures = []
+    page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("console", lambda m: failures.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/")
+    icon = page.get_attribute("link[rel=icon]", "href")
+    assert icon.endswith("favicon.svg")
+    response = page.request.get(server + icon)
+    assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    header = page.inner_text("header.bar")
+    assert header.lower().count("new conversation") == 1, header  # the button only, no label beside it
+    assert page.is_visible("#welcome h2") and page.locator("#welcome button.example").count() >= 3
+
+    ask(page, "Who starred in Alien?")
+    assert page.inner_text("#conversation").startswith("conversation ")
+    page.click("#new-conversation")
+    assert page.is_visible("#welcome button.example") and not page.is_visible("#conversation")
+    page.locator("#welcome button.example").first.click()  # the restored examples still ask
+    page.locator("article.message.assistant.done").wait_for(timeout=20_000)
+    assert not failures, failures
+
+
+def test_keyboard_enter_sends_shift_enter_adds_a_line_and_focus_returns(page, server):
+    page.goto(server + "/")
+    page.focus("#question")
+    page.keyboard.type("Who starred in Alien?")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("And who directed it?")
+    assert page.input_value("#question") == "Who starred in Alien?\nAnd who directed it?"
+    assert page.locator("article.message.user").count() == 0
+    page.fill("#question", "")
+    page.keyboard.type("Who starred in Alien?")
+    page.keyboard.press("Enter")
+    page.locator("article.message.assistant.done").wait_for(timeout=20_000)
+    assert page.inner_text("article.message.user") == "Who starred in Alien?"
+    assert page.evaluate("document.activeElement.id") == "question" and page.input_value("#question") == ""
+
+
+def test_chat_page_has_no_serious_accessibility_violations(page, server):
+    page.goto(server + "/")
+    assert serious_violations(page) == []
+    ask(page, "Who starred in Alien?")  # with an answer, its source cards and the rating buttons
+    assert serious_violations(page) == []

@@ -1,5 +1,6 @@
 // The chat page: streams answers from POST /question/stream (server-sent events read with fetch and a
 // ReadableStream), shows sources as cards, keeps the conversation for follow-ups, sends +1/-1 feedback.
+// Enter sends the question, Shift+Enter adds a line; focus returns to the question box after each answer.
 // Everything that comes from the server is inserted with textContent, never as HTML. Requests go through
 // apiFetch (apikey.js), which adds the API key when the server asks for one.
 (function () {
@@ -11,6 +12,7 @@
   const messages = document.getElementById("messages");
   const conversationLabel = document.getElementById("conversation");
   const template = document.getElementById("answer-template");
+  const welcomeState = document.getElementById("welcome").cloneNode(true);  // the empty state, shown again on "New conversation"
   let conversationId = null;
   let busy = false;
 
@@ -27,7 +29,8 @@
 
   function setConversation(id) {
     conversationId = id;
-    conversationLabel.textContent = id ? "conversation " + id.slice(0, 8) : "new conversation";
+    conversationLabel.textContent = id ? "conversation " + id.slice(0, 8) : "";
+    conversationLabel.hidden = !id;
   }
 
   function sourceCard(source) {
@@ -205,23 +208,41 @@
     }
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
+  function submit() {
     const question = input.value.trim();
     if (!question || busy) return;
     input.value = "";
     ask(question);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit();
   });
+
+  // Enter sends, Shift+Enter is a new line (and Enter while an input method composes a word is the IME's).
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+
+  function wireExamples(root) {
+    root.querySelectorAll("button.example").forEach(function (button) {
+      button.addEventListener("click", function () {
+        if (!busy) ask(button.textContent.trim());
+      });
+    });
+  }
 
   document.getElementById("new-conversation").addEventListener("click", function () {
     setConversation(null);
-    messages.replaceChildren(element("p", "system-note", "New conversation started."));
+    const welcome = welcomeState.cloneNode(true);
+    wireExamples(welcome);
+    messages.replaceChildren(welcome);
     input.focus();
   });
 
-  document.querySelectorAll("button.example").forEach(function (button) {
-    button.addEventListener("click", function () {
-      if (!busy) ask(button.textContent.trim());
-    });
-  });
+  wireExamples(document);
 })();
