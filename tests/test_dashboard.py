@@ -19,6 +19,7 @@ from movies_assistant.config import Settings
 from movies_assistant.logstore import AnswerRecord, LogStore
 from movies_assistant.logstore.connections import PostgresConnections, SQLiteConnections
 from movies_assistant.logstore.queries import TimeRange, dashboard_metrics, parse_time, percentile
+from tests.accessibility import serious_violations
 from tests.conftest import ARTIFACTS, serving
 from tests.monitoring_data import ANSWERS, BASE, BUCKET, BUCKETS, EXPECTED, LAST_FIVE, epoch, seed
 
@@ -157,8 +158,9 @@ def test_dashboard_page_loads_nothing_from_outside(client):
     page = client.get("/dashboard")
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
-    assets = [a for a in re.findall(r'(?:src|href)="([^"]+)"', html) if a != "data:,"]  # data:, = no favicon
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert "/dashboard/static/dashboard.js" in assets and "/dashboard/static/dashboard.css" in assets
+    assert "/dashboard/static/favicon.svg" in assets
     for asset in assets:
         assert asset.startswith("/"), f"{asset} is not served by the app"
         if asset.startswith("/dashboard/static/"):
@@ -276,4 +278,57 @@ def test_dashboard_renders_charts_with_data_in_chromium(browser, live):
 
     assert not errors, errors
     assert not foreign, f"the page loaded from elsewhere: {foreign}"
+    context.close()
+
+
+SECONDS_CHARTS = ["response_time", "latency", "ttft"]
+
+
+def tick_units(page, name: str) -> set[str]:
+    ticks = page.locator(f'[data-chart="{name}"] text.tick').all_text_contents()
+    assert ticks, name
+    return {t.split()[-1] for t in ticks}
+
+
+@pytest.mark.parametrize("live", ["sqlite"], indirect=True)
+def test_a_short_history_reads_as_joined_labelled_points_with_one_unit_per_axis(browser, live):
+    """The seeded hour of answers shown over the last hour (10-minute buckets with gaps) and over the last
+    24 hours, where it is a handful of points: lines join them, each point has its value, units agree."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="UTC")
+    page = context.new_page()
+    failures = []
+    page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    for query, answers in (("from=now-1h", "7"), ("from=now-24h", "8")):  # a8, 85 minutes ago, joins the day
+        page.goto(f"{live['url']}/dashboard?{query}")
+        wait_ready(page, answers)
+        for name in SECONDS_CHARTS:
+            units = tick_units(page, name)
+            assert len(units) == 1 and units <= {"ms", "s"}, (query, name, units)
+        ttft_unit = "ms" if answers == "7" else "s"  # under 0.6 s in the hour; a8's 5 s joins the day
+        assert tick_units(page, "ttft") == {ttft_unit}
+        ttft = page.locator('[data-chart="ttft"]')
+        points = int(ttft.get_attribute("data-points"))
+        assert points >= 2, query
+        # the points of each series are joined, across empty buckets too: no isolated dots
+        joined = ttft.locator("path.series, path.series-gap").evaluate_all(
+            "paths => paths.map(p => p.getAttribute('d')).join('')")
+        assert joined.count("L") >= points - 2, (query, joined)
+        labels = ttft.locator("text.value-label").all_text_contents()
+        assert len(labels) > points // 2 and all(label.endswith(f" {ttft_unit}") for label in labels), labels
+        assert ttft.locator("circle.point title").count() == points  # and every point its tooltip
+        bars = page.locator('[data-chart="requests"] rect.bar').count()
+        assert page.locator('[data-chart="requests"] text.value-label').count() == bars > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sparse.png"), full_page=True)
+    assert not failures, failures
+    context.close()
+
+
+@pytest.mark.parametrize("live", ["sqlite"], indirect=True)
+def test_dashboard_has_no_serious_accessibility_violations(browser, live):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{live['url']}/dashboard?from=now-1h")
+    wait_ready(page, "7")
+    assert serious_violations(page) == []
     context.close()

@@ -8,6 +8,7 @@
   const PALETTE = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16"];
   const RELEVANCE_COLORS = { RELEVANT: "#16a34a", PARTLY_RELEVANT: "#eab308", NON_RELEVANT: "#dc2626", UNJUDGED: "#9ca3af" };
   const REFRESH_MS = 60000;
+  const SPARSE_POINTS = 12;  // up to this many points in a series, each is drawn larger and labelled
 
   const main = document.getElementById("dashboard");
   const statusEl = document.getElementById("status");
@@ -50,6 +51,25 @@
     if (v === null || v === undefined) return "–";
     return `$${v === 0 || v >= 1 ? v.toFixed(2) : v.toPrecision(3)}`;
   }
+  // One unit for a whole axis, chosen from its range: ms when the axis stays under a second, else s.
+  // `tick` writes the axis steps with just enough decimals, `value` a point's own value in the same unit.
+  function secondsAxis(scale) {
+    const [unit, factor] = scale.max < 1 ? ["ms", 1000] : ["s", 1];
+    const step = scale.step * factor;
+    let digits = 0;
+    while (digits < 3 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) digits++;
+    const value = (v) => {
+      const x = v * factor;
+      return `${x >= 100 ? x.toFixed(0) : String(+x.toFixed(x >= 10 ? 1 : 2))} ${unit}`;
+    };
+    return { tick: (v) => `${(v * factor).toFixed(digits)} ${unit}`, value };
+  }
+  // Count axes: steps such as 0.025 keep their decimals instead of rounding to 0.03.
+  function countAxis(scale) {
+    let digits = 0;
+    while (digits < 3 && Math.abs(scale.step * 10 ** digits - Math.round(scale.step * 10 ** digits)) > 1e-6) digits++;
+    return { tick: (v) => (v >= 1000 ? fmtCount(v) : v.toFixed(digits)), value: fmtCount };
+  }
   const fmtPercent = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(v === 0 || v === 1 ? 0 : 1)}%`);
 
   // ---- SVG helpers --------------------------------------------------------------------------------
@@ -64,7 +84,8 @@
     container.replaceChildren();
     const w = Math.max(container.clientWidth, 200);
     const h = Math.max(container.clientHeight, 120);
-    const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, role: "img" }, container);
+    const caption = container.closest("figure")?.querySelector("figcaption");
+    const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": caption ? caption.textContent : "chart" }, container);
     return { svg, w, h };
   }
   function empty(container, message) {
@@ -103,8 +124,13 @@
 
   // ---- charts -------------------------------------------------------------------------------------
   // Time series: `series` = [{name, values, color}] aligned with data.series.time; kind "line" or "bar".
+  // `opts.units(scale)` may give the axis and value formats ({tick, value}); else `opts.fmt` is both.
+  // With few points (a little history) each point is larger and labelled with its value, and the points of a
+  // line are joined across empty buckets (dashed), so a short history reads as a line, not as scattered dots.
   function timeChart(container, data, series, opts) {
-    const times = data.series.time;
+    const from = firstActiveBucket(data);
+    const times = data.series.time.slice(from);
+    series = series.map((s) => ({ ...s, values: s.values.slice(from) }));
     const step = data.range.bucket_seconds;
     const present = series.flatMap((s) => s.values.filter((v) => v !== null && v !== undefined));
     // bars of counts and sums: with answers in the range but nothing to count, an axis at zero says so
@@ -126,14 +152,18 @@
     } else {
       max = Math.max(...present);
     }
-    const scale = opts.yMax ? { max: opts.yMax, step: opts.yMax / 4 } : niceScale(max);
+    const headroom = present.length <= SPARSE_POINTS * series.length ? 1.12 : 1;  // room for the value labels
+    const scale = opts.yMax ? { max: opts.yMax, step: opts.yMax / 4 } : niceScale(max * headroom);
     const yMax = scale.max;
     const y = (v) => m.t + ph - (v / yMax) * ph;
+    const units = opts.units ? opts.units(scale) : { tick: opts.fmt, value: opts.fmt };
+    const busiest = Math.max(...series.map((s) => s.values.filter((v) => v !== null && v !== undefined && (opts.kind !== "bar" || v > 0)).length));
+    const sparse = busiest <= SPARSE_POINTS;
 
     for (let i = 0; i * scale.step <= yMax * (1 + 1e-9); i++) {
       const v = i * scale.step;
       el("line", { x1: m.l, x2: m.l + pw, y1: y(v), y2: y(v), class: "gridline" }, svg);
-      el("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end" }, svg, opts.fmt(v));
+      el("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, svg, units.tick(v));
     }
     el("line", { x1: m.l, x2: m.l + pw, y1: m.t + ph, y2: m.t + ph, class: "axis" }, svg);
     const every = Math.max(1, Math.ceil(times.length / Math.max(2, Math.floor(pw / 80))));
@@ -156,26 +186,36 @@
           const width = opts.stacked ? bw : bw / series.length;
           const top = y(base + v), bottom = y(base);
           const r = el("rect", { x: bx, y: top, width, height: Math.max(bottom - top, 1), fill: s.color, class: "bar" }, svg);
-          el("title", {}, r, `${label(i)} · ${s.name}: ${opts.fmt(v)}`);
+          el("title", {}, r, `${label(i)} · ${s.name}: ${units.value(v)}`);
+          if (sparse && !opts.stacked) valueLabel(svg, bx + width / 2, top, units.value(v));
           if (opts.stacked) base += v;
           points += 1;
         });
+        if (sparse && opts.stacked && base > 0) valueLabel(svg, x(t + step / 2), y(base), units.value(base));
       });
     } else {
+      const labelled = sparse && series.length <= 2;
       series.forEach((s) => {
-        let d = "";
-        let open = false;
-        s.values.forEach((v, i) => {
-          if (v === null || v === undefined) { open = false; return; }
-          const px = x(times[i] + step / 2), py = y(v);
-          d += `${open ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`;
-          open = true;
-        });
-        el("path", { d, stroke: s.color, class: "series" }, svg);
+        let d = "", gaps = "";
+        let last = null;  // [x, y, index] of the previous point
         s.values.forEach((v, i) => {
           if (v === null || v === undefined) return;
-          const c = el("circle", { cx: x(times[i] + step / 2), cy: y(v), r: 3, fill: s.color, class: "point" }, svg);
-          el("title", {}, c, `${label(i)} · ${s.name}: ${opts.fmt(v)}`);
+          const px = x(times[i] + step / 2).toFixed(1), py = y(v).toFixed(1);
+          if (last && last[2] === i - 1) d += `L${px},${py}`;
+          else {
+            if (last) gaps += `M${last[0]},${last[1]}L${px},${py}`;
+            d += `M${px},${py}`;
+          }
+          last = [px, py, i];
+        });
+        el("path", { d, stroke: s.color, class: "series" }, svg);
+        if (gaps) el("path", { d: gaps, stroke: s.color, class: "series-gap" }, svg);
+        s.values.forEach((v, i) => {
+          if (v === null || v === undefined) return;
+          const cx = x(times[i] + step / 2), cy = y(v);
+          const c = el("circle", { cx, cy, r: sparse ? 4 : 3, fill: s.color, class: "point" }, svg);
+          el("title", {}, c, `${label(i)} · ${s.name}: ${units.value(v)}`);
+          if (labelled) valueLabel(svg, cx, cy - 3, units.value(v));
           points += 1;
         });
       });
@@ -186,6 +226,29 @@
     }
     container.dataset.points = String(points);
     container.dataset.rendered = "1";
+  }
+
+  // A history much shorter than the range would be squeezed against its right edge: the time charts then
+  // start one bucket before the first answer (the status line says so).
+  function firstActiveBucket(data) {
+    const first = data.series.answers.findIndex((n) => n > 0);
+    return first > data.series.time.length / 2 ? first - 1 : 0;
+  }
+
+  // A point's value above it, or below it when that would cover a label already drawn in this chart (or not
+  // at all when both would).
+  function valueLabel(svg, cx, top, text) {
+    const t = el("text", { x: cx, y: top - 5, "text-anchor": "middle", class: "value-label" }, svg, text);
+    const overlaps = () => {
+      const a = t.getBBox();
+      return [...svg.querySelectorAll("text.value-label")].some((o) => {
+        if (o === t) return false;
+        const b = o.getBBox();
+        return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      });
+    };
+    if (overlaps()) t.setAttribute("y", top + 16);
+    if (overlaps()) t.remove();  // the point's tooltip still has it
   }
 
   // Horizontal bars: rows = [{label, parts: [{name, value, color}]}], stacked per row.
@@ -286,28 +349,28 @@
 
     const [blue, amber, green, red, violet, cyan] = PALETTE;
     timeChart(chart("requests"), data, [{ name: "requests / min", values: S.requests_per_minute, color: blue }],
-      { kind: "bar", fmt: fmtCount });
+      { kind: "bar", fmt: fmtCount, units: countAxis });
     timeChart(chart("response_time"), data, [
       { name: "average", values: S.response_time_avg, color: blue },
       { name: "p95", values: S.response_time_p95, color: red },
-    ], { kind: "line", fmt: fmtSeconds });
+    ], { kind: "line", fmt: fmtSeconds, units: secondsAxis });
     timeChart(chart("latency"), data, [
       { name: "retrieval p50", values: S.retrieval_p50, color: cyan },
       { name: "retrieval p95", values: S.retrieval_p95, color: blue },
       { name: "generation p50", values: S.generation_p50, color: amber },
       { name: "generation p95", values: S.generation_p95, color: red },
-    ], { kind: "line", fmt: fmtSeconds });
+    ], { kind: "line", fmt: fmtSeconds, units: secondsAxis });
     timeChart(chart("ttft"), data, [
       { name: "p50", values: S.ttft_p50, color: green },
       { name: "p95", values: S.ttft_p95, color: violet },
-    ], { kind: "line", fmt: fmtSeconds });
+    ], { kind: "line", fmt: fmtSeconds, units: secondsAxis });
     timeChart(chart("tokens"), data, [
       { name: "prompt", values: S.prompt_tokens, color: blue },
       { name: "completion", values: S.completion_tokens, color: amber },
     ], { kind: "bar", stacked: true, fmt: fmtCount });
     timeChart(chart("cost"), data, [{ name: "cost", values: S.cost, color: violet }], { kind: "bar", fmt: fmtUSD });
     timeChart(chart("no_sources"), data, [{ name: "answers with no sources", values: S.no_sources, color: red }],
-      { kind: "bar", fmt: fmtCount });
+      { kind: "bar", fmt: fmtCount, units: countAxis });
     timeChart(chart("feedback_ratio"), data, [{ name: "share of +1", values: S.feedback_ratio, color: green }],
       { kind: "line", fmt: fmtPercent, yMax: 1 });
     donut(chart("feedback"), [
@@ -372,7 +435,8 @@
       statusEl.textContent = `${fmtDateTime(body.range.from)} → ${fmtDateTime(body.range.to)} · ` +
         `${body.summary.answers} answers · one point per ${fmtBucket(body.range.bucket_seconds)} · updated ` +
         `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}` +
-        (body.truncated ? " · only the most recent answers are counted" : "");
+        (body.truncated ? " · only the most recent answers are counted" : "") +
+        (firstActiveBucket(body) ? ` · charts start at ${fmtTime(body.series.time[firstActiveBucket(body)], 0)}, before the first answer` : "");
       main.dataset.state = "ready";
     } catch (err) {
       statusEl.textContent = `Could not load the numbers: ${err.message}`;
