@@ -2,7 +2,7 @@
 """Screenshots of the running product for the README: images/dashboard.png, chat.png and cli.png.
 
     .venv/bin/python scripts/screenshots.py                       # its own app on data/movies-sample.csv
-    .venv/bin/python scripts/screenshots.py --local-questions 2 --pause 40   # as in images/: ~10 minutes
+    .venv/bin/python scripts/screenshots.py --pause 20                      # as in images/: ~3 minutes
     .venv/bin/python scripts/screenshots.py --url http://localhost:5000 [--no-seed]   # a running app
 
 Without --url it builds an index of data/movies-sample.csv and a SQLite log in a temporary folder and
@@ -12,7 +12,7 @@ serves the app there (the composer answers). Then it asks real questions over HT
   dashboard.png   GET /dashboard for the last 15 minutes
   chat.png        GET /, after asking a question and a follow-up in the page (skipped, with a
                   message, when the app has no chat page)
-  cli.png         `python cli.py` in a tmux terminal: two questions and a +1, rendered from the
+  cli.png         `python cli.py` in a tmux terminal: a question, a follow-up and /good, rendered from the
                   terminal's own text and colours (tmux capture-pane -> rich SVG -> Chromium)
 
 --local-questions N serves a second app on the same log with LLM_PROVIDER=local (llama-cpp-python and
@@ -56,7 +56,7 @@ CONVERSATIONS = [
 ]
 LOCAL_QUESTIONS = ["Who directed Finding Nemo?", "Recommend space adventure movies", "What is Gladiator about?"]
 CHAT_QUESTIONS = ["Who directed Blade Runner?", "Who starred in it?"]
-CLI_QUESTIONS = ["Who directed Memento?", "What is it about?"]
+CLI_QUESTIONS = ["Who starred in Alien?", "What else has she been in?"]
 
 
 def log(message: str) -> None:
@@ -200,7 +200,7 @@ def wait_for_screen(session: str, text: str, count: int = 1, timeout: float = 12
 
 
 def run_cli(url: str, columns: int = 100, rows: int = 40) -> str:
-    """cli.py in a tmux terminal: two questions, a +1 and a skip; returns the screen with its ANSI colours."""
+    """cli.py in a tmux terminal: a question, a follow-up and /good; returns the screen with its ANSI colours."""
     if not shutil.which("tmux"):
         raise RuntimeError("tmux is not installed (Debian: apt-get install tmux)")
     session = f"ma-shot-{uuid.uuid4().hex[:8]}"
@@ -212,16 +212,11 @@ def run_cli(url: str, columns: int = 100, rows: int = 40) -> str:
         for i, question in enumerate(CLI_QUESTIONS, start=1):
             tmux("send-keys", "-t", session, "-l", question)
             tmux("send-keys", "-t", session, "Enter")
-            wait_for_screen(session, "How was this answer?", count=i)
-            time.sleep(0.3)
-            if i == 1:
-                tmux("send-keys", "-t", session, "Enter")  # +1, the first choice
-                wait_for_screen(session, "feedback +1 recorded")
-            else:
-                tmux("send-keys", "-t", session, "Down")
-                tmux("send-keys", "-t", session, "Down")
-                tmux("send-keys", "-t", session, "Enter")  # skip
             wait_for_screen(session, "Your question", count=i + 1)
+            time.sleep(0.3)
+        tmux("send-keys", "-t", session, "-l", "/good")  # rates the last answer
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for_screen(session, "rated good")
         time.sleep(0.5)
         return tmux("capture-pane", "-p", "-e", "-S", "-", "-t", session)  # lines as the terminal shows them
     finally:
