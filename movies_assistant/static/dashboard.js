@@ -51,13 +51,18 @@
     if (v === null || v === undefined) return "–";
     return `$${v === 0 || v >= 1 ? v.toFixed(2) : v.toPrecision(3)}`;
   }
+  // The decimals an axis step needs (0.025 -> 3, 2.5 -> 1, 20 -> 0), at most 3.
+  function stepDigits(step) {
+    let digits = 0;
+    while (digits < 3 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) digits++;
+    return digits;
+  }
   // One unit for a whole axis, chosen from its range: ms when the axis stays under a second, else s.
   // `tick` writes the axis steps with just enough decimals, `value` a point's own value in the same unit.
   function secondsAxis(scale) {
     const [unit, factor] = scale.max < 1 ? ["ms", 1000] : ["s", 1];
     const step = scale.step * factor;
-    let digits = 0;
-    while (digits < 3 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) digits++;
+    const digits = stepDigits(step);
     const value = (v) => {
       const x = v * factor;
       return `${x >= 100 ? x.toFixed(0) : String(+x.toFixed(x >= 10 ? 1 : 2))} ${unit}`;
@@ -66,8 +71,7 @@
   }
   // Count axes: steps such as 0.025 keep their decimals instead of rounding to 0.03.
   function countAxis(scale) {
-    let digits = 0;
-    while (digits < 3 && Math.abs(scale.step * 10 ** digits - Math.round(scale.step * 10 ** digits)) > 1e-6) digits++;
+    const digits = stepDigits(scale.step);
     return { tick: (v) => (v >= 1000 ? fmtCount(v) : v.toFixed(digits)), value: fmtCount };
   }
   const fmtPercent = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(v === 0 || v === 1 ? 0 : 1)}%`);
