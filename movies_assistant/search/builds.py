@@ -93,20 +93,22 @@ def verify(folder: Path) -> tuple[str | None, str | None]:
     return "; ".join(index_problems) or None, "; ".join(vector_problems) or None
 
 
-def stamp(folder: Path) -> tuple:
-    """The sizes and modification times of the build's files: changes when any is rewritten, truncated or removed."""
+def stamp(folder: Path, names: list[str] | None = None) -> tuple:
+    """The sizes and modification times of the build's files (`names`, default all): changes when any is
+    rewritten, truncated or removed."""
     def one(path: Path):
         try:
-            s = path.stat()
+            s = os.stat(path)
             return s.st_size, s.st_mtime_ns
         except OSError:
             return None
 
-    try:
-        names = _listed(folder)
-    except OSError:
-        return ()
-    return tuple((name, one(folder / name)) for name in [MANIFEST, *names])
+    if names is None:
+        try:
+            names = _listed(folder)
+        except OSError:
+            return ()
+    return tuple((name, one(f"{folder}/{name}")) for name in [MANIFEST, *names])
 
 
 def is_engine_panic(exc: BaseException) -> bool:
@@ -138,26 +140,43 @@ class Builds:
         self._current_stamp: tuple = ()
         self._failure: BuildDamaged | None = None
         self._broken: dict[str, str] = {}  # builds the engine failed on since this process opened them
+        self._names: dict[Path, list[str]] = {}  # each build's files when last resolved
+        self._current_name, self._current_file = "", None
 
     @property
     def folder(self) -> Path:
         return self.root / "builds"
 
     def current(self) -> str:
+        """The build CURRENT names, read again only when the file was replaced (a rebuild renames a new one in)."""
         try:
-            return (self.root / "CURRENT").read_text().strip()
+            s = os.stat(self.root / "CURRENT")
+            seen = (s.st_ino, s.st_mtime_ns, s.st_size)
+            if seen != self._current_file:
+                self._current_name, self._current_file = (self.root / "CURRENT").read_text().strip(), seen
+            return self._current_name
         except FileNotFoundError:
             raise SearchUnavailable(
                 f"no search index at {self.root}; build it with `python -m movies_assistant ingest`"
             ) from None
+
+    def _stamp(self, folder: Path) -> tuple:
+        """`stamp` of the files the folder held when last looked at (no directory listing per search)."""
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = self._names[folder] = _listed(folder)
+            except OSError:
+                return ()
+        return stamp(folder, names)
 
     def served(self) -> Served:
         """The build to search now: re-chosen when CURRENT moved or a file changed since it was verified."""
         current = self.current()
         with self._lock:
             served = self._served
-            if (current != self._current or stamp(self.folder / current) != self._current_stamp
-                    or (served is not None and served.name != current and stamp(served.folder) != served.stamp)):
+            if (current != self._current or self._stamp(self.folder / current) != self._current_stamp
+                    or (served is not None and served.name != current and self._stamp(served.folder) != served.stamp)):
                 self._resolve(current)
             if self._served is None:
                 raise self._failure
@@ -172,13 +191,14 @@ class Builds:
 
     def _resolve(self, current: str) -> None:
         self._served = None  # dropped first: the engine unmaps a damaged build before another is opened
-        self._current, self._current_stamp = current, stamp(self.folder / current)
+        self._names.clear()
+        self._current, self._current_stamp = current, self._stamp(self.folder / current)
         problems = []
         older = sorted((p.name for p in self.folder.iterdir() if p.is_dir() and p.name != current), reverse=True) \
             if self.folder.is_dir() else []
         for name in [current, *older]:
             folder = self.folder / name
-            seen = stamp(folder)
+            seen = self._stamp(folder)
             problem, vectors_problem = self._broken.get(name), None
             if problem is None:
                 problem, vectors_problem = verify(folder)
