@@ -151,3 +151,19 @@ def test_empty_vectors_answer_lexically_and_say_so(served):
     rebuild(env)
     assert call(base + "/search?q=matrix")[1]["method"] == "hybrid"
     assert call(base + "/health")[1]["index"]["status"] == "ok"
+
+
+def test_a_rebuild_still_being_written_never_serves(sample_index, tmp_path):
+    from movies_assistant.search import SearchUnavailable
+    from movies_assistant.search.local import LocalStore
+
+    root = tmp_path / "index"
+    shutil.copytree(sample_index, root)
+    only = build(root)
+    unfinished = root / "builds" / "99991231T000000-unfinished-v2"  # newer by name, no manifest yet
+    shutil.copytree(only, unfinished)
+    (unfinished / "manifest.json").unlink()
+    shutil.rmtree(only)
+    store = LocalStore(root)
+    with pytest.raises(SearchUnavailable, match="build folder is missing"):
+        store.search("matrix", method="lexical")

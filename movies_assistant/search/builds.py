@@ -194,8 +194,9 @@ class Builds:
         self._names.clear()
         self._current, self._current_stamp = current, self._stamp(self.folder / current)
         problems = []
-        older = sorted((p.name for p in self.folder.iterdir() if p.is_dir() and p.name != current), reverse=True) \
-            if self.folder.is_dir() else []
+        # an older build needs its manifest: without one it may be a rebuild still being written
+        older = sorted((p.name for p in self.folder.iterdir()
+                        if p.name != current and (p / MANIFEST).is_file()), reverse=True) if self.folder.is_dir() else []
         for name in [current, *older]:
             folder = self.folder / name
             seen = self._stamp(folder)
