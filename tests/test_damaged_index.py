@@ -167,3 +167,19 @@ def test_a_rebuild_still_being_written_never_serves(sample_index, tmp_path):
     store = LocalStore(root)
     with pytest.raises(SearchUnavailable, match="build folder is missing"):
         store.search("matrix", method="lexical")
+
+
+def test_engine_panic_on_a_build_that_passed_its_checks_is_a_503(served):
+    """Damage the checks cannot see (same size, same modification time): tantivy panics, the worker lives."""
+    base, master, root, env = served
+    pids = workers(master)
+    store = biggest(build(root), ".store")
+    seen = store.stat()
+    overwrite(store)
+    os.utime(store, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    for status, body in requests(base):
+        assert status == 503 and "search index build" in body["error"], body
+    assert call(base + "/health")[0] == 503
+    assert workers(master) == pids
+    rebuild(env)
+    assert [status for status, _ in requests(base)] == [200] * 5
