@@ -162,11 +162,13 @@ def search_movies():
     method = params.method or svc.store.method
     text = understanding.topic if understanding and understanding.intent in ("recommendation",) else q
     hits = svc.store.search(text, filters, k=params.k, method=method)
+    fallback = svc.store.search_fallback(method)
     return jsonify({
         "query": q,
         "results": [hit.to_dict() for hit in hits],
         "filters": filters.to_dict(),
         "method": hits[0].method if hits else method,  # "lexical" when hybrid had no vectors to use
+        **({"fallback": {"method": "lexical", "reason": fallback}} if fallback else {}),
         "attribution": TMDB_ATTRIBUTION,
     })
 
@@ -182,6 +184,8 @@ def health_check():
     try:
         report["index"] = {"status": "ok", "backend": svc.settings.search_backend, "movies": svc.store.count(),
                            "method": svc.store.method, "vectors": svc.store.has_vectors()}
+        if problems := svc.store.problems():  # an older build serving, or lexical search only
+            report["index"].update(status="degraded", problems=problems)
     except Exception as exc:  # report every failure, whatever its kind
         report["index"] = {"status": "unavailable", "backend": svc.settings.search_backend, "error": str(exc)}
         ok = False
@@ -195,7 +199,7 @@ def health_check():
     if svc.settings.fallback_chain:
         report["model"]["fallback"] = svc.settings.fallback_chain
     report["judge"] = {"provider": svc.settings.judge_provider}
-    down = report["database"]["status"] != "ok"
+    down = report["database"]["status"] != "ok" or report["index"]["status"] != "ok"
     report["status"] = "unavailable" if not ok else "degraded" if down else "ok"
     return jsonify(report), 200 if ok else 503
 

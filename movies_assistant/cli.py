@@ -36,14 +36,17 @@ def register(app: Flask) -> None:
 @click.command("ingest", short_help="Build the search index from a movies CSV, then its vectors.")
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
-@click.option("--if-missing", is_flag=True, help="Do nothing when an index already exists.")
+@click.option("--if-missing", is_flag=True, help="Do nothing when a servable index exists (a damaged one is rebuilt).")
 @click.option("--no-vectors", is_flag=True, help="Skip the vectors for dense and hybrid search (`embed` adds them).")
 def ingest_command(data_path: Path | None, if_missing: bool, no_vectors: bool) -> None:
     """Build the search index from a Kaggle 'Millions of Movies'-style CSV, then its vectors."""
     from .ingest import ingest
 
     svc = _services()
-    if if_missing and svc.store.exists():
+    damage = _damaged(svc.store) if if_missing and svc.store.exists() else None
+    if damage:
+        click.echo(f"the index cannot be served ({damage}); rebuilding it")
+    elif if_missing and svc.store.exists():
         click.echo(f"index exists ({svc.store.count():,} movies); skipping ingest")
         if not no_vectors and not svc.store.has_vectors() and svc.store.embedder.available():
             _write_vectors(data_path or svc.settings.data_path, None)  # an index from before vectors existed
@@ -61,6 +64,15 @@ def ingest_command(data_path: Path | None, if_missing: bool, no_vectors: bool) -
         click.echo("no embedding model installed: lexical search only (see `embed`)")
         return
     _write_vectors(path, None)
+
+
+def _damaged(store) -> str | None:
+    """Why the index cannot be served as it is (so `ingest --if-missing` rebuilds it), or None."""
+    try:
+        store.count()
+        return "; ".join(store.problems()) or None
+    except SearchUnavailable as exc:
+        return str(exc)
 
 
 @click.command("embed", short_help="Give the indexed movies their vectors for dense and hybrid search.")

@@ -150,6 +150,8 @@ class Assistant:
         request = AnswerRequest(question, u, movies, self._messages(question, u, plan, records, turns),
                                 context=self._context(plan))
         understanding = {**u.to_dict(), **plan.describe()}
+        if fallback := self.store.search_fallback():
+            understanding["search_fallback"] = {"method": "lexical", "reason": fallback}
         answer_id = str(uuid.uuid4())
         yield Event("start", {"conversation_id": conversation_id, "answer_id": answer_id, "turn": turn,
                               "question": question, "sources": cards, "understanding": understanding})

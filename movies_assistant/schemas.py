@@ -169,6 +169,8 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
     filters: dict = Field(description="the filters applied: parsed from q, overridden by explicit parameters")
     method: Literal[METHODS] = Field(description="the method that ranked the results (lexical when hybrid had no vectors)")
+    fallback: dict | None = Field(None, description="when hybrid answered lexically because the vectors are damaged: "
+                                                    "{method, reason}")
     attribution: str
 
 
@@ -182,6 +184,8 @@ class IndexHealth(Part):
     movies: int | None = None
     method: Literal[METHODS] | None = None
     vectors: bool | None = Field(None, description="whether the index has the vectors dense and hybrid search use")
+    problems: list[str] | None = Field(None, description="why the index is degraded: an older build serves, or the "
+                                                         "vectors are damaged (lexical search only)")
 
 
 class DatabaseHealth(Part):
@@ -199,7 +203,8 @@ class ModelHealth(BaseModel):
 
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded", "unavailable"] = Field(
-        description="degraded (200): the log database is down and records are spooled; unavailable (503): the index is down")
+        description="degraded (200): the log database is down and records are spooled, or the index is degraded; "
+                    "unavailable (503): the index is down")
     index: IndexHealth
     database: DatabaseHealth
     model: ModelHealth

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -187,6 +192,41 @@ def serving(app):
     finally:
         httpd.shutdown()
         thread.join(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict, log_path: Path, workers: int = 2, threads: int = 4):
+    """`python -m movies_assistant serve` (real gunicorn) on a free loopback port, once /health answers
+    (any status); yields (base URL, the master process). `env` is added to the environment."""
+    port = free_port()
+    log = open(log_path, "w")
+    server = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", "--host", "127.0.0.1", "--port",
+                               str(port), "--workers", str(workers), "--threads", str(threads)],
+                              env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "/health", timeout=5).close()
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.3)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ import glob
 import json
 import os
 import random
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -33,7 +31,7 @@ from movies_assistant.config import ROOT
 from movies_assistant.evaluate import load_ground_truth
 from movies_assistant.logstore import Spool
 
-from .conftest import skip_or_fail
+from .conftest import gunicorn, skip_or_fail
 
 PORT = os.environ.get("TEST_OUTAGE_PG_PORT", "54340")
 SCRIPT = ROOT / "scripts" / "test-postgres.sh"
@@ -83,12 +81,6 @@ def own_postgres():
     subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def call(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
     """(status, JSON body); a timeout or a broken connection raises, which the test counts as a failure."""
     data = json.dumps(body).encode() if body is not None else None
@@ -103,27 +95,11 @@ def call(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, 
 @pytest.fixture
 def gunicorn_app(own_postgres, sample_index, tmp_path):
     database_url = own_postgres.new_database()
-    port = free_port()
-    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "INDEX_DIR": str(sample_index), "DATABASE_URL": database_url,
+    env = {"INSTANCE_DIR": str(tmp_path), "INDEX_DIR": str(sample_index), "DATABASE_URL": database_url,
            "LLM_PROVIDER": "composer", "JUDGE_PROVIDER": "none", "SPOOL_RETRY": "0.5", "DATABASE_TIMEOUT": "3"}
-    log = open(tmp_path / "gunicorn.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", "2", "--threads", "4"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if call(base + "/health", timeout=5)[0] == 200:
-                break
-        except OSError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()[-3000:]
-        time.sleep(0.3)
-    yield base, database_url, Spool(tmp_path)
-    server.terminate()
-    server.wait(30)
-    log.close()
+    with gunicorn(env, tmp_path / "gunicorn.log") as (base, _server):
+        assert call(base + "/health", timeout=5)[0] == 200
+        yield base, database_url, Spool(tmp_path)
 
 
 def test_postgres_killed_under_load_loses_nothing(own_postgres, gunicorn_app):

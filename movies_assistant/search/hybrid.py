@@ -107,7 +107,19 @@ class MethodSearch:
         """Whether the index holds vectors of this store's embedding model."""
         raise NotImplementedError
 
+    def problems(self) -> list[str]:
+        """What is wrong with the index while it still answers (an older build serving, unreadable vectors)."""
+        return []
+
+    def vectors_problem(self) -> str | None:
+        """Why the vectors cannot be searched though they were written (damaged), or None."""
+        return None
+
     # -- shared ----------------------------------------------------------
+    def search_fallback(self, method: str | None = None) -> str | None:
+        """Why hybrid search (`method`, default the store's) answers lexically: its vectors are damaged."""
+        return self.vectors_problem() if (method or self.method) == "hybrid" else None
+
     def has_vectors(self) -> bool:
         """Whether dense (and so hybrid) search can run: vectors indexed and the model loadable."""
         return self.embedder is not None and self._vectors_ready() and self.embedder.available()
@@ -135,7 +147,7 @@ class MethodSearch:
             return self._baseline(text, filters, k)
         if method == "dense":
             if not self._vectors_ready():
-                raise VectorsMissing("the index has no vectors of the embedding model yet; "
+                raise VectorsMissing(self.vectors_problem() or "the index has no vectors of the embedding model yet; "
                                      "compute them with `python -m movies_assistant embed`")
             return self._dense(self._query_vector(text), filters, k)
         if not self.has_vectors():

@@ -33,6 +33,7 @@ from .base import (
     normalize_title,
     title_candidates,
 )
+from .builds import Builds, guarded, write_manifest
 from .hybrid import MethodSearch
 from .vector_index import VectorIndex
 
@@ -162,9 +163,8 @@ class LocalStore(MethodSearch):
         self.embedder = embedder
         self.method = method
         self._lock = threading.Lock()
-        self._index: tantivy.Index | None = None
+        self._builds = Builds(self.root, _open_build)
         self._text_analyzer = _analyzer()
-        self._opened: str | None = None
         self._vectors: VectorIndex | None = None
         self._vectors_stamp: tuple | None = None
 
@@ -176,37 +176,39 @@ class LocalStore(MethodSearch):
         return self._current_file().is_file()
 
     def _open(self) -> tantivy.Index:
-        """The current build, reopened when a rebuild has switched CURRENT since we last looked."""
-        try:
-            current = self._current_file().read_text().strip()
-        except FileNotFoundError:
-            raise SearchUnavailable(
-                f"no search index at {self.root}; build it with `python -m movies_assistant ingest`"
-            ) from None
-        with self._lock:
-            if self._index is None or current != self._opened:
-                index = tantivy.Index(_schema(), path=str(self.root / "builds" / current), reuse=True)
-                index.register_tokenizer(ANALYZER, _analyzer())
-                self._index, self._opened = index, current
-            return self._index
+        """The build to serve (search/builds.py), reopened when a rebuild has switched CURRENT or a file changed."""
+        return self._builds.served().index
 
     # -- writing ---------------------------------------------------------
     def _build_folder(self) -> Path:
-        self._open()
-        return self.root / "builds" / self._opened
+        return self._builds.writable().folder
 
     def _vector_index(self) -> VectorIndex | None:
-        """The current build's vectors, reloaded when a rebuild or `embed` has replaced them."""
-        folder = self._build_folder()
-        index_file, meta_file = VectorIndex.files(folder)
+        """The served build's vectors, reloaded when a rebuild or `embed` has replaced them; None if unreadable."""
+        served = self._builds.served()
+        if served.vectors_problem:
+            return None
+        index_file, meta_file = VectorIndex.files(served.folder)
         try:
-            stamp = (str(folder), index_file.stat().st_mtime_ns, meta_file.stat().st_mtime_ns)
+            stamp = (str(served.folder), index_file.stat().st_mtime_ns, meta_file.stat().st_mtime_ns)
         except FileNotFoundError:
             return None
         with self._lock:
             if stamp != self._vectors_stamp:
-                self._vectors, self._vectors_stamp = VectorIndex.load(folder), stamp
+                try:
+                    self._vectors, self._vectors_stamp = VectorIndex.load(served.folder), stamp
+                except RuntimeError as exc:  # faiss: not an index file
+                    self._builds.vectors_failed(served, exc)
+                    return None
             return self._vectors
+
+    def problems(self) -> list[str]:
+        served = self._builds.served()
+        self._vector_index()  # notices vectors faiss cannot read
+        return served.problems + ([served.vectors_problem] if served.vectors_problem else [])
+
+    def vectors_problem(self) -> str | None:
+        return self._builds.served().vectors_problem
 
     def rebuild(self, chunks: Iterable[list[Movie]], progress=None) -> int:
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-v{SCHEMA_VERSION}"
@@ -225,6 +227,8 @@ class LocalStore(MethodSearch):
                     progress(len(chunk))
             writer.commit()
             writer.wait_merging_threads()
+            del writer, index
+            write_manifest(build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             raise
@@ -234,13 +238,18 @@ class LocalStore(MethodSearch):
     def _switch_to(self, name: str) -> None:
         tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
         tmp.write_text(name + "\n")
+        try:
+            previous = self._builds.served().name  # the last good build, not a damaged CURRENT
+        except SearchUnavailable:
+            previous = None
         os.replace(tmp, self._current_file())
-        for old in (self.root / "builds").iterdir():
-            if old.name != name:
+        for old in (self.root / "builds").iterdir():  # the previous build stays: it serves if this one is damaged
+            if old.name not in (name, previous):
                 shutil.rmtree(old, ignore_errors=True)
 
     def upsert(self, movies: list[Movie]) -> None:
-        index = self._open()
+        build = self._builds.writable()
+        index = build.index
         writer = index.writer(heap_size=50_000_000, num_threads=1)
         for movie in movies:
             writer.delete_documents_by_term("id", movie.id)
@@ -248,16 +257,19 @@ class LocalStore(MethodSearch):
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        write_manifest(build.folder)  # before anything re-checks the build this process changed
         self._update_vectors([m.id for m in movies], movies)
 
     def delete(self, ids: list[int]) -> None:
-        index = self._open()
+        build = self._builds.writable()
+        index = build.index
         writer = index.writer(heap_size=50_000_000, num_threads=1)
         for movie_id in ids:
             writer.delete_documents_by_term("id", int(movie_id))
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        write_manifest(build.folder)  # before anything re-checks the build this process changed
         self._update_vectors([int(i) for i in ids], [])
 
     def _update_vectors(self, removed: list[int], added: list[Movie]) -> None:
@@ -270,12 +282,16 @@ class LocalStore(MethodSearch):
         if added and self._vectors_ready() and self.embedder.available():
             vectors.add(np.array([m.id for m in added], dtype=np.int64),
                         self.embedder.embed([embedding_text(m) for m in added]))
-        vectors.save(self._build_folder())
+        folder = self._build_folder()
+        vectors.save(folder)
+        write_manifest(folder)
 
     def write_vectors(self, chunks, vectors_id: str, progress=None) -> int:
         vectors = VectorIndex.build((self._indexed_only(chunk) for chunk in chunks), vectors_id,
                                     expected=self.count(), progress=progress)
-        vectors.save(self._build_folder())
+        folder = self._build_folder()
+        vectors.save(folder)
+        write_manifest(folder)
         return vectors.size
 
     def _indexed_only(self, chunk):
@@ -288,6 +304,7 @@ class LocalStore(MethodSearch):
         return type(chunk)(chunk.ids[keep], chunk.hashes[keep], chunk.vectors[keep]) if not keep.all() else chunk
 
     # -- reading ---------------------------------------------------------
+    @guarded
     def count(self) -> int:
         return self._open().searcher().num_docs
 
@@ -295,6 +312,7 @@ class LocalStore(MethodSearch):
         """Each distinct word of the question as the index analysed the text fields (folded, stemmed, no stop words)."""
         return list(dict.fromkeys(self._text_analyzer.analyze(text)))[:MAX_QUERY_TERMS]
 
+    @guarded
     def _lexical(self, text: str, filters: Filters, k: int) -> list[Hit]:
         index = self._open()
         schema = index.schema
@@ -324,6 +342,7 @@ class LocalStore(MethodSearch):
             found = searcher.search(query, limit=k, count=False, order_by_field="vote_count").hits
         return [Hit(_movie(searcher, address), float(score) if terms else 0.0) for score, address in found]
 
+    @guarded
     def _baseline(self, text: str, filters: Filters, k: int) -> list[Hit]:
         """The original project's query: per field, the BM25 of the question's words; the best field counts.
 
@@ -348,10 +367,12 @@ class LocalStore(MethodSearch):
         found = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
         return [Hit(_movie(searcher, address), float(score), "baseline") for score, address in found]
 
+    @guarded
     def _vectors_ready(self) -> bool:
         vectors = self._vector_index()
         return bool(vectors and vectors.size and self.embedder and vectors.vectors_id == self.embedder.vectors_id)
 
+    @guarded
     def _dense(self, vector: np.ndarray, filters: Filters, k: int) -> list[Hit]:
         vectors = self._vector_index()
         if vectors is None:
@@ -387,6 +408,7 @@ class LocalStore(MethodSearch):
                 return found[:k]
             fetch *= 4
 
+    @guarded
     def get(self, ids: list[int]) -> list[Movie]:
         if not ids:
             return []
@@ -399,9 +421,16 @@ class LocalStore(MethodSearch):
             found[movie.id] = movie
         return [found[int(i)] for i in ids if int(i) in found]
 
+    @guarded
     def known_people(self, names: list[str]) -> list[str]:
         searcher = self._open().searcher()
         return [n for n in names if searcher.doc_freq("people", normalize_name(n)) > 0]
+
+
+def _open_build(folder: Path) -> tantivy.Index:
+    index = tantivy.Index(_schema(), path=str(folder), reuse=True)
+    index.register_tokenizer(ANALYZER, _analyzer())
+    return index
 
 
 def _movie(searcher, address) -> Movie:
