@@ -1,5 +1,5 @@
 """Commands registered on the app (`python -m movies_assistant --help`): ingest, embed, init-db, serve, search,
-ask, evaluate."""
+ask, evaluate, evaluate-conversations."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rich.console import Console
 
-from .config import DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH
+from .config import CONVERSATIONS, DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH
 from .evaluate import APP_METHODS, SPLITS
 from .logstore import LogStoreUnavailable
 from .movies import CSVFormatError
@@ -31,6 +31,24 @@ def register(app: Flask) -> None:
     app.cli.add_command(search_command)
     app.cli.add_command(ask_command)
     app.cli.add_command(evaluate_command)
+    app.cli.add_command(evaluate_conversations_command)
+
+
+def _open_stores(settings, backends: tuple[str, ...]) -> dict:
+    """The search store of each backend (default: SEARCH_BACKEND), each checked to have an index."""
+    from dataclasses import replace
+
+    from .search import open_store
+
+    stores = {}
+    for backend in backends or (settings.search_backend,):
+        store = stores[backend] = open_store(replace(settings, search_backend=backend))
+        try:
+            if not store.exists():
+                raise click.ClickException(f"no {backend} index yet: build it with `ingest` first")
+        except SearchUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+    return stores
 
 
 @click.command("ingest", short_help="Build the search index from a movies CSV, then its vectors.")
@@ -220,13 +238,10 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
 def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...], methods: tuple[str, ...],
                      split: str, k: int, as_json: bool, output: Path | None) -> None:
     """Hit rate@k, MRR and constraint satisfaction per method, backend and question type, beside the baseline."""
-    from dataclasses import replace
-
     from rich.progress import Progress
     from rich.table import Table
 
     from .evaluate import cell, evaluate_all, load_ground_truth, markdown_table, methods_to_run, table_rows
-    from .search import open_store
 
     settings = _services().settings
     paths = list(ground_truths) or [p for p in (DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH) if p.exists()]
@@ -239,14 +254,7 @@ def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...],
     questions = [q for q in questions if split in ("all", q.split)]
     if not questions:
         raise click.ClickException(f"no {split} questions in {', '.join(map(str, paths))}")
-    stores = {}
-    for backend in backends or (settings.search_backend,):
-        store = stores[backend] = open_store(replace(settings, search_backend=backend))
-        try:
-            if not store.exists():
-                raise click.ClickException(f"no {backend} index yet: build it with `ingest` first")
-        except SearchUnavailable as exc:
-            raise click.ClickException(str(exc)) from None
+    stores = _open_stores(settings, backends)
     runs_planned = len(stores) * len(methods_to_run(methods))
 
     console = Console(stderr=True)
@@ -279,4 +287,61 @@ def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...],
         table.add_row(r["backend"], r["method"], r["type"], str(r["questions"]), cell(r, "hit_rate"), cell(r, "mrr"),
                       cell(r, "vs_baseline"), cell(r, "constraint_satisfaction"), f"{r['p50_ms']:.1f}",
                       f"{r['p95_ms']:.1f}")
+    Console(width=max(Console().width, 130)).print(table)
+
+
+@click.command("evaluate-conversations")
+@with_appcontext
+@click.option("--conversations", "path", type=click.Path(path_type=Path, dir_okay=False), default=CONVERSATIONS,
+              show_default=True, help="JSON Lines file, one conversation per line (see docs/conversations.md).")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["local", "elasticsearch"]),
+              help="Search backend; repeatable (default: SEARCH_BACKEND).")
+@click.option("--split", default="all", show_default=True, type=click.Choice(SPLITS + ("all",)),
+              help="Run the train conversations, the held-out test conversations, or all.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N conversations (of the split).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the rows and every failed turn).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the pass rates and failure counts as Markdown to this file.")
+def evaluate_conversations_command(path: Path, backends: tuple[str, ...], split: str, limit: int | None,
+                                   as_json: bool, output: Path | None) -> None:
+    """Run whole conversations through the assistant (no model) and report pass rates per use case and backend."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from .conversation_eval import failure_table, load_conversations, markdown_table, report, run_conversations
+
+    settings = _services().settings
+    try:
+        conversations = load_conversations(path)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    conversations = [c for c in conversations if split in ("all", c.split)][:limit]
+    if not conversations:
+        raise click.ClickException(f"no {split} conversations in {path}")
+    stores = _open_stores(settings, backends)
+    turns = sum(len(c.turns) for c in conversations)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("conversations", total=len(stores) * turns)
+        try:
+            results = run_conversations(stores, conversations, settings, advance=lambda: progress.advance(task))
+        except (SearchUnavailable, LogStoreUnavailable) as exc:
+            raise click.ClickException(f"the assistant failed: {exc}") from None
+    summary = report(results)
+    title = f"{len(conversations)} {split} conversations ({turns} turns) from {path.name}"
+    if output:
+        try:
+            output.write_text(f"{title}\n\n" + markdown_table(summary["rows"]) + "\nFailed expectations:\n\n"
+                              + failure_table(summary["rows"]), encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc}") from None
+    if as_json:
+        click.echo(json.dumps({"conversations": str(path), "split": split, **summary}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=title)
+    for name in ("backend", "split", "use case", "turns", "passed", "pass rate", "failed expectations"):
+        table.add_column(name, justify="right" if name in ("turns", "passed", "pass rate") else "left")
+    for r in summary["rows"]:
+        table.add_row(r["backend"], r["split"], r["use_case"], str(r["turns"]), str(r["passed"]),
+                      f"{r['pass_rate']:.1%}", ", ".join(f"{k} {n}" for k, n in r["failures"].items()))
     Console(width=max(Console().width, 130)).print(table)

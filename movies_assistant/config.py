@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "data" / "movies-corpus.csv.gz"
 DEFAULT_GROUND_TRUTH = ROOT / "data" / "ground-truth-retrieval.csv"
 EXTRA_GROUND_TRUTH = ROOT / "data" / "ground-truth-extra.csv"  # question types the original lacks
+CONVERSATIONS = ROOT / "data" / "conversations.jsonl"  # the conversation benchmark (evaluate-conversations)
 DEFAULT_VECTORS = ROOT / "data"  # movie-vectors-<model>.npz: the bundled corpus's vectors, one file per model
 
 
