@@ -51,7 +51,7 @@ def _open_stores(settings, backends: tuple[str, ...]) -> dict:
     return stores
 
 
-@click.command("ingest", short_help="Build the search index from a movies CSV, then its vectors.")
+@click.command("ingest", short_help="Build the search index and its vectors from a CSV.")
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when a servable index exists (a damaged one is rebuilt).")
@@ -93,7 +93,7 @@ def _damaged(store) -> str | None:
         return str(exc)
 
 
-@click.command("embed", short_help="Give the indexed movies their vectors for dense and hybrid search.")
+@click.command("embed", short_help="Add the vectors for dense and hybrid search.")
 @with_appcontext
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="CSV or CSV.gz (default: DATA_PATH).")
 @click.option("--export", "export_path", type=click.Path(path_type=Path), default=None, metavar="FOLDER",
@@ -220,7 +220,7 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
     sys.stdout.flush()
 
 
-@click.command("evaluate", short_help="Measure retrieval quality per method, backend and question type.")
+@click.command("evaluate", short_help="Measure retrieval quality by method and backend.")
 @with_appcontext
 @click.option("--ground-truth", "ground_truths", multiple=True, type=click.Path(path_type=Path),
               help="CSV with id,question[,type,split,constraints]; repeatable (default: the original "
@@ -290,7 +290,7 @@ def evaluate_command(ground_truths: tuple[Path, ...], backends: tuple[str, ...],
     Console(width=max(Console().width, 130)).print(table)
 
 
-@click.command("evaluate-conversations")
+@click.command("evaluate-conversations", short_help="Measure answers over multi-turn conversations.")
 @with_appcontext
 @click.option("--conversations", "path", type=click.Path(path_type=Path, dir_okay=False), default=CONVERSATIONS,
               show_default=True, help="JSON Lines file, one conversation per line (see docs/conversations.md).")

@@ -321,8 +321,8 @@ def test_help_lists_the_app_commands_in_full_without_flask_options(runner):
     for flask_option in ("--app", "--env-file", "--debug", "Flask"):
         assert flask_option not in result.output
     commands = result.output.split("Commands:\n")[1].splitlines()
-    assert {line.split()[0] for line in commands} == {"ask", "embed", "evaluate", "ingest", "init-db", "search",
-                                                      "serve"}
+    assert {line.split()[0] for line in commands} == {"ask", "embed", "evaluate", "evaluate-conversations", "ingest",
+                                                      "init-db", "search", "serve"}
     assert all(not line.endswith("...") and len(line) <= 80 for line in commands), commands
 
 
