@@ -34,9 +34,8 @@ from .access import protected_paths
 from .app import BadRequest, services
 from .llm import ModelUnavailable
 from .logstore import LogStoreUnavailable
-from .query import understand
 from .schemas import FeedbackRequest, QuestionRequest, SearchParams, openapi_document, validation_errors
-from .search import Filters, SearchUnavailable
+from .search import SearchUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -152,16 +151,12 @@ def search_movies():
     params = query_params(SearchParams)
     q = params.q.strip()
     svc = services()
-    understanding = understand(q, svc.store.known_people) if q else None
-    filters = understanding.filters if understanding else Filters()
-    for name in FILTER_NAMES:
-        if name in params.model_fields_set:
-            setattr(filters, name, getattr(params, name))
+    stated = {name: getattr(params, name) for name in FILTER_NAMES if name in params.model_fields_set}
     if params.genre:
-        filters.genres = params.genre
+        stated["genres"] = params.genre
     method = params.method or svc.store.method
-    text = understanding.topic if understanding and understanding.intent in ("recommendation",) else q
-    hits = svc.store.search(text, filters, k=params.k, method=method)
+    found = svc.retriever.search(q, k=params.k, method=method, stated=stated)
+    hits, filters = found.hits, found.filters
     fallback = svc.store.search_fallback(method)
     return jsonify({
         "query": q,

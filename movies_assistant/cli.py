@@ -183,14 +183,18 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--method", type=click.Choice(METHODS), default=None, help="Ranking (default: SEARCH_METHOD).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def search_command(query: str, k: int, method: str | None, as_json: bool) -> None:
-    """Search the index directly (no model)."""
+    """Search the index directly (no model), as `GET /search` does: the filters the query states apply."""
     try:
-        hits = _services().store.search(query, k=k, method=method)
+        found = _services().retriever.search(query, k=k, method=method)
     except SearchUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+    hits = found.hits
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return
+    if filters := found.filters.to_dict():
+        shown = (f"{name} {'/'.join(value) if isinstance(value, list) else value}" for name, value in filters.items())
+        click.echo("filters: " + ", ".join(shown), err=True)
     for i, hit in enumerate(hits, 1):
         click.echo(f"{i:2}. {hit.movie.label()}  [id {hit.movie.id}, score {hit.score:.2f}]")
 

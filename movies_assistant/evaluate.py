@@ -7,7 +7,7 @@ column a row is of type "original" (the original project's questions), and witho
 questions about even movie ids are "train" and odd ones "test" (the tuning convention).
 
 Questions with constraints are retrieved the way the app retrieves them (question understanding,
-then `Assistant.retrieve` with the parsed filters); questions with only a gold id are searched as
+then the app's `Retriever` with the parsed filters); questions with only a gold id are searched as
 typed (see `retriever`). The "baseline" method is the original project's approach: its plain
 multi-field query on the question as typed, with no understanding.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from .movies import Movie, ReadReport, read_movies
+from .retrieval import Retriever
 from .search import METHODS, Filters, SearchStore, SearchUnavailable
 
 BASELINE = "baseline"  # the original project's query, run beside every evaluation
@@ -152,44 +153,28 @@ def with_gold_films(movies_path: Path, questions: list[Question], corpus: Path) 
     return movies + [m for chunk in read_movies(corpus, ReadReport()) for m in chunk if m.id in wanted]
 
 
-class MethodStore:
-    """A search store whose every search uses one method, so the app's retrieval runs unchanged with it."""
-
-    def __init__(self, store: SearchStore, method: str):
-        self.store, self.method = store, method
-
-    def search(self, text: str, filters: Filters | None = None, k: int = 10, **_ignored):
-        return self.store.search(text, filters, k, method=self.method)
-
-    def __getattr__(self, name: str):
-        return getattr(self.store, name)
-
-
 def retriever(store: SearchStore, method: str, k: int) -> Callable[[Question], list[Movie]]:
     """`retrieve(question) -> top k movies`.
 
-    A question with constraints is retrieved the app's way (understanding, then `Assistant.retrieve`
-    with the parsed filters), so what is measured is what users get. A question with only a gold id
+    A question with constraints is retrieved the app's way (its `Retriever`, with the parsed
+    filters), so what is measured is what users get. A question with only a gold id
     is searched as typed, as the original evaluation did, so its numbers stay comparable with every
     earlier run. The baseline never uses understanding: it is the original project's approach.
     """
     if method not in METHODS:
         raise ValueError(f"there is no {method!r} search method (there are: {', '.join(METHODS)})")
-    searcher = MethodStore(store, method)
 
     def as_typed(q: Question) -> list[Movie]:
-        return [h.movie for h in searcher.search(q.text, k=k)]
+        return [h.movie for h in store.search(q.text, k=k, method=method)]
 
     if method == BASELINE:
         return as_typed
-    from .rag import Assistant
-
-    assistant = Assistant(searcher, provider=None, log=None, top_k=k)
+    app_retriever = Retriever(store, top_k=k)
 
     def retrieve(q: Question) -> list[Movie]:
         if q.constraints is None:
             return as_typed(q)
-        return assistant.retrieve(q.text, assistant.understand(q.text))[:k]
+        return app_retriever.retrieve(q.text, app_retriever.understand(q.text), method=method).movies[:k]
 
     return retrieve
 

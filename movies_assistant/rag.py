@@ -12,27 +12,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from . import grounding as grounding_check
-from .conversation import Plan, resolve, similarity_text
+from .conversation import Plan, resolve
 from .llm import AnswerRequest, ModelProvider
 from .llm.composer import compose
 from .logstore import AnswerRecord, LogStore, UnknownConversation
 from .movies import Movie
 from .pricing import cost as price_cost
 from .prompts import GUIDANCE, build_messages, summarize_turns
-from .query import LIST_INTENTS, Understanding, understand
+from .query import Understanding
+from .retrieval import FILMOGRAPHY_LIMIT, Retriever
 from .search import SearchStore
 from .search.base import normalize_title
 
 log = logging.getLogger(__name__)
 
-FILMOGRAPHY_LIMIT = 500
 HISTORY_TURNS = 20  # turns read for a follow-up; older ones no longer count
 PROMPT_TURNS = 3  # the latest turns quoted to the model; those before are summarised in one line
-MAX_EXCLUDED = 200  # films left out of a recommendation at most (the conversation's suggestions)
 REVIEW_LABEL = "Generated opinion"
 
 
@@ -75,43 +74,9 @@ class Assistant:
     def __init__(self, store: SearchStore, provider: ModelProvider, log: LogStore, top_k: int = 10,
                  judge=None, grounding: str = "repair", prices: dict | None = None):
         self.store, self.provider, self.log, self.top_k, self.judge = store, provider, log, top_k, judge
+        self.retriever = Retriever(store, top_k)
         self.grounding_policy = grounding
         self.prices = prices or {}
-
-    def understand(self, question: str) -> Understanding:
-        return understand(question, self.store.known_people)
-
-    def retrieve(self, question: str, u: Understanding, plan: Plan | None = None) -> list[Movie]:
-        """The records to answer from; what is fetched depends on the kind of question."""
-        plan = plan or Plan(u)
-        if u.intent == "comparison":
-            found: dict[int, Movie] = {}
-            for title in u.titles:
-                hits = self.store.search(title, k=1)
-                if hits:
-                    found.setdefault(hits[0].movie.id, hits[0].movie)
-            return list(found.values())
-        if u.intent == "filmography" and u.person:
-            # every film of the person that the question's other filters ("in the 90s") accept
-            filters = replace(u.filters, person=u.person)
-            hits = self.store.search("", filters, k=FILMOGRAPHY_LIMIT)
-            return sorted((h.movie for h in hits), key=lambda m: m.release_date or "9999")
-        if u.intent == "recommendation":
-            excluded = set(plan.excluded_ids[-MAX_EXCLUDED:])
-            filters, text = u.filters, u.topic
-            if plan.similar_to is not None:
-                seed = plan.similar_to
-                text = similarity_text(seed)
-                if not filters.genres and seed.genres:
-                    filters = replace(filters, genres=seed.genres[:1])
-            hits = self.store.search(text, filters, k=min(self.top_k + len(excluded), 100 + self.top_k))
-            return [h.movie for h in hits if h.movie.id not in excluded][: self.top_k]
-        if u.intent in LIST_INTENTS:
-            return [h.movie for h in self.store.search(u.topic, u.filters, k=self.top_k)]
-        movies = [h.movie for h in self.store.search(question, k=self.top_k)]
-        if plan.subject is not None:
-            movies = [plan.subject] + [m for m in movies if m.id != plan.subject.id]
-        return movies
 
     def answer(self, question: str, conversation_id: str | None = None) -> Answer:
         """The whole answer at once (the stream, consumed)."""
@@ -137,10 +102,9 @@ class Assistant:
             turn = turns[-1]["turn"] + 1
         else:
             conversation_id = str(uuid.uuid4())
-        u = self.understand(question)
-        plan = resolve(question, u, turns, self.store)
+        plan = resolve(question, self.retriever.understand(question), turns, self.store)
         u = plan.understanding
-        movies = self.retrieve(question, u, plan)
+        movies = self.retriever.retrieve(question, u, plan).movies
         retrieval_time = time.perf_counter() - started
 
         records = movies[: self.top_k]

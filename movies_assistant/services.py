@@ -10,6 +10,7 @@ from .judge import Judge
 from .llm import ModelProvider, open_provider
 from .logstore import LogStore, LogStoreUnavailable, open_log_store
 from .rag import Assistant
+from .retrieval import Retriever
 from .search import SearchStore, open_store
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,11 @@ class Services:
     @cached_property
     def store(self) -> SearchStore:
         return open_store(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """Searches as questions are answered, without a model or a log (`GET /search`, the CLI)."""
+        return Retriever(self.store, self.settings.top_k)
 
     @cached_property
     def provider(self) -> ModelProvider:

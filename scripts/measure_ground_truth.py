@@ -22,18 +22,17 @@ sys.path.insert(0, str(ROOT))
 
 from movies_assistant.config import Settings  # noqa: E402
 from movies_assistant.conversation import resolve  # noqa: E402
-from movies_assistant.rag import FILMOGRAPHY_LIMIT, Assistant  # noqa: E402
+from movies_assistant.retrieval import FILMOGRAPHY_LIMIT, Retriever  # noqa: E402
 from movies_assistant.search import Filters, open_store  # noqa: E402
 from movies_assistant.search.base import normalize_name  # noqa: E402
 from scripts.check_ground_truth import parse_constraints, read_rows  # noqa: E402
 
 
-def app_retrieval(assistant: Assistant):
+def app_retrieval(retriever: Retriever):
     """The films the app would answer `question` from, as a new conversation."""
     def retrieve(question: str):
-        u = assistant.understand(question)
-        plan = resolve(question, u, [], assistant.store)
-        return plan.understanding, assistant.retrieve(question, plan.understanding, plan)
+        plan = resolve(question, retriever.understand(question), [], retriever.store)
+        return plan.understanding, retriever.retrieve(question, plan.understanding, plan).movies
     return retrieve
 
 
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     store = open_store(settings)
-    retrieve = app_retrieval(Assistant(store, provider=None, log=None, top_k=args.k))
+    retrieve = app_retrieval(Retriever(store, top_k=args.k))
     rows = [r for r in read_rows(args.ground_truth) if args.split in ("all", r["split"])]
     report = {"split": args.split, "k": args.k, "backend": settings.search_backend}
     for kind in ("constraint", "filmography"):
