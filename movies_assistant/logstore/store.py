@@ -87,7 +87,6 @@ class LogStore:
         self._thread_lock = threading.Lock()
         self._down_until = 0.0  # see _down()
         self._down_reason = ""
-        self._spool_error = ""  # why the last append to the spool failed; cleared by the next that works
         self._stop = threading.Event()
         self._replayer: threading.Thread | None = None
         if spool is not None and spool.pending():  # left by an earlier run
@@ -367,9 +366,7 @@ class LogStore:
             amend = (lambda records: with_next_spooled_turn(data, records)) if kind == "answer" else None
             spooled = self.spool.append(kind, data, amend)
         except OSError as exc:  # e.g. a full disk: the client must not believe the record is kept
-            self._spool_error = self._unwritable_spool(exc)
-            raise LogStoreUnavailable(self._spool_error) from None
-        self._spool_error = ""
+            raise LogStoreUnavailable(self._unwritable_spool(exc)) from None
         self._start_replayer()
         return spooled.get("turn")
 
@@ -439,8 +436,6 @@ class LogStore:
             self.spool.check_writable()
         except OSError as exc:
             return {"status": "unavailable", "error": self._unwritable_spool(exc)}
-        if self._spool_error:
-            return {"status": "unavailable", "error": self._spool_error}
         return {"status": "ok"}
 
     def spooled(self) -> int:
