@@ -8,72 +8,35 @@ BEGIN EXCLUSIVE; the unwritable spool is a spool file and instance folder made r
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import psycopg2
 import pytest
 
 from movies_assistant.app import create_app
-from movies_assistant.config import ROOT
 from movies_assistant.logstore import AnswerRecord, LogStore
 from movies_assistant.logstore.connections import SQLiteConnections
 from movies_assistant.logstore.migrations import MIGRATIONS
 
+from .conftest import call, gunicorn
+
 FOLLOW_UPS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(url: str, body: dict | None = None, timeout: float = 60) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def gunicorn_base(request, sample_index, tmp_path):
-    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "INDEX_DIR": str(sample_index), "LLM_PROVIDER": "composer",
-           "JUDGE_PROVIDER": "none", "SPOOL_RETRY": "0.5"}
-    env.pop("DATABASE_URL", None)
+    env = {"INSTANCE_DIR": str(tmp_path), "INDEX_DIR": str(sample_index), "LLM_PROVIDER": "composer",
+           "JUDGE_PROVIDER": "none", "SPOOL_RETRY": "0.5", "DATABASE_URL": ""}  # empty: SQLite
     if request.param == "postgresql":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", "2", "--threads", "8"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if call(base + "/health", timeout=5)[0] == 200:
-                break
-        except OSError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()[-3000:]
-        time.sleep(0.3)
-    yield base, env.get("DATABASE_URL") or str(tmp_path / "movies_assistant.sqlite3")
-    server.terminate()
-    server.wait(30)
-    log.close()
+    with gunicorn(env, tmp_path / "gunicorn.log", threads=8) as (base, _server):
+        assert call(base + "/health", timeout=5)[0] == 200
+        yield base, env.get("DATABASE_URL") or str(tmp_path / "movies_assistant.sqlite3")
 
 
 def logged_turns(database: str, conversation_id: str) -> list[tuple[str, int]]:
