@@ -64,7 +64,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(UnknownConversation)
     def unknown_conversation(exc):
-        return _error(404, f"unknown conversation_id {exc.args[0]!r}")
+        return _error(404, str(exc))
 
     @app.errorhandler(SearchUnavailable)
     @app.errorhandler(ModelUnavailable)

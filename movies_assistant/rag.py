@@ -176,7 +176,7 @@ class Assistant:
             cost=answer_cost, time_to_first_token=ttft, generation_time=generation_time,
             grounding=check.to_dict(), understanding=plan.state(check.mentioned_ids, movies[0].id if movies else None),
         )
-        self.log.save_answer(record)
+        turn = self.log.save_answer(record)  # another follow-up may have taken the expected turn first
         if self.judge is not None:
             self.judge.submit(record.id, question, text)
         yield Event("done", Answer(

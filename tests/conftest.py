@@ -6,6 +6,7 @@ SQLite log database. PostgreSQL tests use `postgres_url` (see that fixture).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -199,6 +200,17 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+
+def call(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
+    """(status, JSON body); a timeout or a broken connection raises, which the test counts as a failure."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
 
 @contextmanager
 def gunicorn(env: dict, log_path: Path, workers: int = 2, threads: int = 4):

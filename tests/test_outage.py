@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import collections
 import glob
-import json
 import os
 import random
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -31,7 +28,7 @@ from movies_assistant.config import ROOT
 from movies_assistant.evaluate import load_ground_truth
 from movies_assistant.logstore import Spool
 
-from .conftest import gunicorn, skip_or_fail
+from .conftest import call, gunicorn, skip_or_fail
 
 PORT = os.environ.get("TEST_OUTAGE_PG_PORT", "54340")
 SCRIPT = ROOT / "scripts" / "test-postgres.sh"
@@ -79,17 +76,6 @@ def own_postgres():
                      "REQUIRE_POSTGRES")
     yield OwnPostgres(started.stdout.strip().splitlines()[-1], Path(f"/tmp/movies-assistant-pg-{PORT}"))
     subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
-
-
-def call(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
-    """(status, JSON body); a timeout or a broken connection raises, which the test counts as a failure."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
 
 
 @pytest.fixture

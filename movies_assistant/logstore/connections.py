@@ -18,6 +18,8 @@ class SQLiteConnections:
     # would otherwise run CREATE TABLE outside any transaction) and serialises concurrent migrators.
     migration_lock = "BEGIN IMMEDIATE"
     unavailable_errors = (sqlite3.OperationalError,)
+    conflict_errors = (sqlite3.IntegrityError,)
+    probe_timeout = 0.2  # seconds /health waits for another writer's lock before saying writes are blocked
 
     def __init__(self, path: Path, timeout: float = 30.0):
         self.path = Path(path)
@@ -30,9 +32,9 @@ class SQLiteConnections:
         return query
 
     @contextmanager
-    def connect(self):
+    def connect(self, timeout: float | None = None):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.timeout)
+        conn = sqlite3.connect(self.path, timeout=self.timeout if timeout is None else timeout)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             self._write_ahead_log(conn)
@@ -55,6 +57,11 @@ class SQLiteConnections:
                     raise
                 time.sleep(0.02)
 
+    def probe_write(self, statement: str) -> None:
+        """Run a write that changes nothing: a read-only file or another writer's lock fails it, briefly."""
+        with self.connect(timeout=self.probe_timeout) as conn:
+            conn.execute(statement)
+
 
 class PostgresConnections:
     """A small thread-safe pool; a broken connection is dropped so the next use reconnects."""
@@ -66,10 +73,13 @@ class PostgresConnections:
 
     def __init__(self, url: str, max_connections: int = 8, timeout: float = 5.0):
         import psycopg2
+        import psycopg2.errors
         import psycopg2.pool
 
         self._psycopg2 = psycopg2
-        self.unavailable_errors = (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.pool.PoolError)
+        self.unavailable_errors = (psycopg2.OperationalError, psycopg2.InterfaceError, psycopg2.pool.PoolError,
+                                   psycopg2.errors.ReadOnlySqlTransaction)
+        self.conflict_errors = (psycopg2.errors.UniqueViolation,)
         self._url = url
         self._max = max_connections
         self._timeout = timeout
@@ -115,3 +125,8 @@ class PostgresConnections:
             raise
         finally:
             pool.putconn(conn, close=broken or conn.closed != 0)
+
+    def probe_write(self, statement: str) -> None:
+        """Run a write that changes nothing: a read-only server (a standby) or a dead one fails it."""
+        with self.connect() as conn:
+            conn.cursor().execute(statement)

@@ -70,4 +70,23 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE UNIQUE INDEX feedback_uid ON feedback (uid)",
         ],
     ),
+    (
+        5,
+        "unique turns: duplicate turns of a conversation renumbered in order, then (conversation_id, turn) unique",
+        [
+            # only conversations that have a duplicate turn are renumbered: 1, 2, 2, 3 becomes 1, 2, 3, 4
+            """CREATE TEMPORARY TABLE turn_renumbering AS
+                SELECT id, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY turn, timestamp, id) AS new_turn
+                FROM conversations
+                WHERE conversation_id IN (
+                    SELECT conversation_id FROM conversations GROUP BY conversation_id, turn HAVING COUNT(*) > 1
+                )""",
+            """UPDATE conversations
+                SET turn = (SELECT new_turn FROM turn_renumbering WHERE turn_renumbering.id = conversations.id)
+                WHERE id IN (SELECT id FROM turn_renumbering)""",
+            "DROP TABLE turn_renumbering",
+            "DROP INDEX conversations_conversation_id",
+            "CREATE UNIQUE INDEX conversations_turn ON conversations (conversation_id, turn)",
+        ],
+    ),
 ]

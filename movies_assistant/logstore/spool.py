@@ -41,10 +41,17 @@ class Spool:
         """Whether records wait for the database (two stat calls: cheap enough for every write)."""
         return self.path.exists() or self.replaying.exists()
 
-    def append(self, kind: str, data: dict) -> None:
-        """Add one record durably: written, flushed and fsynced before this returns."""
-        line = json.dumps({"kind": kind, "data": data}, ensure_ascii=False).encode("utf-8") + b"\n"
+    def append(self, kind: str, data: dict,
+               amend: Callable[[list[tuple[str, dict]]], dict] | None = None) -> dict:
+        """Add one record durably: written, flushed and fsynced before this returns; returns the record.
+
+        `amend` gets the records already spooled and returns the record to write, under the same lock,
+        so that what it derives from them (e.g. the next turn number) cannot race another writer.
+        """
         with self._locked(self._lock_path, fcntl.LOCK_EX):
+            if amend is not None:
+                data = amend(list(self._read(self.replaying)) + list(self._read(self.path)))
+            line = json.dumps({"kind": kind, "data": data}, ensure_ascii=False).encode("utf-8") + b"\n"
             created = not self.path.exists()
             with open(self.path, "ab+") as f:
                 if not created and f.seek(0, os.SEEK_END) > 0:
@@ -56,6 +63,21 @@ class Spool:
                 os.fsync(f.fileno())
             if created:
                 self._sync_folder()
+        return data
+
+    def check_writable(self) -> None:
+        """Raise OSError when a record could not be appended now (a read-only folder or spool file)."""
+        with self._locked(self._lock_path, fcntl.LOCK_EX):
+            if self.path.exists():
+                with open(self.path, "ab") as f:  # opened for appending, nothing written
+                    os.fsync(f.fileno())
+                return
+            probe = self.folder / f"{self.path.stem}.probe"
+            with open(probe, "wb") as f:  # not the spool itself: an empty spool would count as pending
+                f.write(b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+            probe.unlink()
 
     def records(self) -> list[tuple[str, dict]]:
         """Every spooled record, oldest first (the one being replayed, then the newer ones)."""

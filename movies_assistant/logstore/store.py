@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -16,6 +17,7 @@ from .spool import Spool
 log = logging.getLogger(__name__)
 
 RELEVANCE_LABELS = ("RELEVANT", "PARTLY_RELEVANT", "NON_RELEVANT", "UNJUDGED")
+TURN_ATTEMPTS = 20  # inserts of one answer racing others of its conversation for the next turn number
 
 
 class LogStoreUnavailable(RuntimeError):
@@ -23,7 +25,16 @@ class LogStoreUnavailable(RuntimeError):
 
 
 class UnknownConversation(LookupError):
-    """Feedback or a follow-up named a conversation (or answer) that was never logged."""
+    """Feedback or a follow-up named a conversation (or answer) that was never logged; the message says which."""
+
+    def __init__(self, conversation_id: str, answer_id: str | None = None, conversation_exists: bool = False):
+        if answer_id and conversation_exists:
+            message = f"answer_id {answer_id!r} is not an answer of conversation_id {conversation_id!r}"
+        elif answer_id:
+            message = f"unknown conversation_id {conversation_id!r} (answer_id {answer_id!r})"
+        else:
+            message = f"unknown conversation_id {conversation_id!r}"
+        super().__init__(message)
 
 
 def now() -> str:
@@ -93,20 +104,25 @@ class LogStore:
         self._down_until = time.monotonic() + self.retry_seconds
         return exc
 
-    def _run(self, query: str, params: tuple = (), fetch: str | None = None):
-        if time.monotonic() < self._down_until:
+    @contextmanager
+    def _cursor(self, fail_fast: bool = True):
+        """A cursor in one transaction; `fail_fast=False` tries the database even just after a failure."""
+        if fail_fast and time.monotonic() < self._down_until:
             raise LogStoreUnavailable(self._down_reason)
         try:
             with self.connections.connect() as conn:
-                cur = conn.cursor()
-                cur.execute(self.connections.sql(query), params)
-                if fetch == "one":
-                    return cur.fetchone()
-                if fetch == "all":
-                    return cur.fetchall()
-                return cur.rowcount
+                yield conn.cursor()
         except self.connections.unavailable_errors as exc:
             raise self._down(self._unavailable(exc)) from exc
+
+    def _run(self, query: str, params: tuple = (), fetch: str | None = None, fail_fast: bool = True):
+        with self._cursor(fail_fast) as cur:
+            cur.execute(self.connections.sql(query), params)
+            if fetch == "one":
+                return cur.fetchone()
+            if fetch == "all":
+                return cur.fetchall()
+            return cur.rowcount
 
     # -- schema ----------------------------------------------------------
     def migrate(self) -> list[int]:
@@ -162,23 +178,46 @@ class LogStore:
         return row[0] or 0
 
     # -- answers ---------------------------------------------------------
-    def save_answer(self, r: AnswerRecord) -> None:
-        self._write("answer", asdict(r))
+    def save_answer(self, r: AnswerRecord) -> int:
+        """Log an answer; returns the turn it was logged as.
 
-    def _insert_answer(self, r: AnswerRecord) -> None:
-        self._run(
-            "INSERT INTO conversations (id, conversation_id, turn, question, answer, model_used, response_time, "
-            "retrieval_time, prompt_tokens, completion_tokens, total_tokens, relevance, relevance_explanation, "
-            "sources, timestamp, cost, time_to_first_token, generation_time, grounding, understanding) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (
-                r.id, r.conversation_id, r.turn, r.question, r.answer, r.model_used, r.response_time,
-                r.retrieval_time, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.relevance,
-                r.relevance_explanation, json.dumps(r.sources), r.timestamp, r.cost, r.time_to_first_token,
-                r.generation_time, json.dumps(r.grounding) if r.grounding else "",
-                json.dumps(r.understanding) if r.understanding else "",
-            ),
+        `r.turn` is the turn the answer expects (the last one it saw, plus one). When another answer of
+        the conversation took that number first (concurrent follow-ups, or a spooled answer replayed
+        after a live one), it gets the conversation's next free turn instead: (conversation_id, turn)
+        is unique, so turns stay distinct and in the order they were logged.
+        """
+        return self._write("answer", asdict(r))
+
+    def _insert_answer(self, r: AnswerRecord) -> int:
+        columns = (
+            "id, conversation_id, turn, question, answer, model_used, response_time, retrieval_time, prompt_tokens, "
+            "completion_tokens, total_tokens, relevance, relevance_explanation, sources, timestamp, cost, "
+            "time_to_first_token, generation_time, grounding, understanding"
         )
+        values = (
+            r.id, r.conversation_id, r.turn, r.question, r.answer, r.model_used, r.response_time,
+            r.retrieval_time, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.relevance,
+            r.relevance_explanation, json.dumps(r.sources), r.timestamp, r.cost, r.time_to_first_token,
+            r.generation_time, json.dumps(r.grounding) if r.grounding else "",
+            json.dumps(r.understanding) if r.understanding else "",
+        )
+        placeholders = ["?"] * len(values)
+        insert = f"INSERT INTO conversations ({columns}) VALUES ({', '.join(placeholders)}) ON CONFLICT (id) DO NOTHING"
+        # the next free turn, computed inside the insert: SQLite runs it under its write lock; PostgreSQL
+        # transactions racing for it meet the unique index, and the losers try again
+        placeholders[2] = "(SELECT COALESCE(MAX(turn), 0) + 1 FROM conversations WHERE conversation_id = ?)"
+        next_turn = f"INSERT INTO conversations ({columns}) VALUES ({', '.join(placeholders)}) ON CONFLICT (id) DO NOTHING"
+        query, params = insert, values
+        for _ in range(TURN_ATTEMPTS):
+            try:
+                with self._cursor() as cur:
+                    cur.execute(self.connections.sql(query), params)
+                    cur.execute(self.connections.sql("SELECT turn FROM conversations WHERE id = ?"), (r.id,))
+                    return cur.fetchone()[0]
+            except self.connections.conflict_errors:  # the turn is taken: take the next free one
+                query, params = next_turn, values[:2] + (r.conversation_id,) + values[3:]
+        raise LogStoreUnavailable(f"log database {self.describe()}: no free turn for conversation "
+                                  f"{r.conversation_id} after {TURN_ATTEMPTS} attempts")
 
     def get_answer(self, answer_id: str) -> dict | None:
         row = self._run(
@@ -216,16 +255,19 @@ class LogStore:
         Turns still in the spool count too, so a conversation goes on while the database is down.
         """
         answers, feedback = self._spooled(conversation_id)  # read before the database: see Spool.replay
+        # a database that refuses writes may still be readable (a read-only file, another writer's lock):
+        # a conversation the spool does not know is looked up there even just after a failed write
+        fail_fast = bool(answers)
         try:
             rows = self._run(
                 "SELECT id, turn, question, answer, sources, grounding, understanding FROM conversations "
                 "WHERE conversation_id = ? ORDER BY turn DESC LIMIT ?",
                 (conversation_id, limit),
-                fetch="all",
+                fetch="all", fail_fast=fail_fast,
             )
             logged = dict(self._run(
                 "SELECT answer_id, MIN(feedback) FROM feedback WHERE conversation_id = ? GROUP BY answer_id",
-                (conversation_id,), fetch="all",
+                (conversation_id,), fetch="all", fail_fast=fail_fast,
             ))
         except LogStoreUnavailable:
             if not answers:
@@ -282,7 +324,8 @@ class LogStore:
                 row = self._run("SELECT id FROM conversations WHERE conversation_id = ? ORDER BY turn DESC LIMIT 1",
                                 (conversation_id,), fetch="one")
             if not row:
-                raise UnknownConversation(conversation_id)
+                raise UnknownConversation(conversation_id, answer_id, answer_id is not None and (
+                    bool(self._spooled(conversation_id)[0]) or self.last_turn(conversation_id) > 0))
             target = row[0]
         self._write("feedback", {"uid": str(uuid.uuid4()), "conversation_id": conversation_id, "answer_id": target,
                                  "feedback": value, "timestamp": now()})
@@ -307,29 +350,35 @@ class LogStore:
         return self._run("SELECT COUNT(*) FROM feedback", fetch="one")[0]
 
     # -- the spool ---------------------------------------------------------
-    def _write(self, kind: str, data: dict) -> None:
-        """Into the database; into the spool when the database is down or the spool still holds records."""
+    def _write(self, kind: str, data: dict):
+        """Into the database; into the spool when the database is down or the spool still holds records.
+
+        Returns what `_apply` returns (an answer's turn), for a spooled answer the turn it was spooled as.
+        """
         if self.spool is None:
-            self._apply(kind, data)
-            return
+            return self._apply(kind, data)
         if not self.spool.pending():
             try:
-                self._apply(kind, data)
-                return
+                return self._apply(kind, data)
             except LogStoreUnavailable as exc:
                 log.warning("%s; spooling the %s record to %s", exc, kind, self.spool.path)
         try:
-            self.spool.append(kind, data)
+            amend = (lambda records: with_next_spooled_turn(data, records)) if kind == "answer" else None
+            spooled = self.spool.append(kind, data, amend)
         except OSError as exc:  # e.g. a full disk: the client must not believe the record is kept
-            raise LogStoreUnavailable(f"the log database is unavailable and the spool {self.spool.path} cannot "
-                                      f"be written ({exc.strerror or type(exc).__name__})") from None
+            raise LogStoreUnavailable(self._unwritable_spool(exc)) from None
         self._start_replayer()
+        return spooled.get("turn")
 
-    def _apply(self, kind: str, data: dict) -> None:
+    def _unwritable_spool(self, exc: OSError) -> str:
+        return (f"the log database is unavailable and the spool {self.spool.path} cannot be written "
+                f"({exc.strerror or type(exc).__name__})")
+
+    def _apply(self, kind: str, data: dict):
         """One record into the database; idempotent, so a replayed record is written once."""
         self.ensure_schema()
         if kind == "answer":
-            self._insert_answer(AnswerRecord(**data))
+            return self._insert_answer(AnswerRecord(**data))
         elif kind == "feedback":
             self._insert_feedback(**data)
         elif kind == "relevance":
@@ -350,6 +399,44 @@ class LogStore:
             elif kind == "feedback":
                 feedback.append((data["answer_id"], data["feedback"]))
         return answers, feedback
+
+    def write_status(self) -> dict:
+        """Where writes go now, for /health: `ok` only while they reach the database.
+
+        The database is probed with a write that changes nothing (a lock held by another writer or a
+        read-only file fails it at once); while it refuses writes, or older records still wait for it,
+        they go to the spool, and the spool is checked for being writable.
+        """
+        status = {"status": "ok", "store": self.describe()}
+        try:
+            self.ensure_schema()
+            if time.monotonic() < self._down_until:
+                raise LogStoreUnavailable(self._down_reason)
+            try:
+                self.connections.probe_write("UPDATE schema_migrations SET name = name WHERE version < 0")
+            except self.connections.unavailable_errors as exc:
+                raise self._unavailable(exc) from exc
+            status["schema_version"] = self.schema_version()
+        except LogStoreUnavailable as exc:
+            status.update(status="unavailable", error=str(exc))
+        status["spooled"] = self.spooled()
+        if status["status"] == "ok" and not status["spooled"]:
+            return status
+        if status["status"] == "ok":
+            status["status"] = "replaying"  # the database is back; the backlog goes first, new writes behind it
+        status["spool"] = self._spool_status()
+        if status["spool"]["status"] == "ok":
+            status["note"] = "answers and feedback are kept in the local spool and written when the database takes them"
+        return status
+
+    def _spool_status(self) -> dict:
+        if self.spool is None:
+            return {"status": "unavailable", "error": "no spool is configured"}
+        try:
+            self.spool.check_writable()
+        except OSError as exc:
+            return {"status": "unavailable", "error": self._unwritable_spool(exc)}
+        return {"status": "ok"}
 
     def spooled(self) -> int:
         """How many records wait in the spool for the database."""
@@ -388,3 +475,15 @@ class LogStore:
         self._stop.set()
         if self._replayer is not None:
             self._replayer.join(timeout=10)
+
+
+
+def with_next_spooled_turn(data: dict, spooled: list[tuple[str, dict]]) -> dict:
+    """A spooled answer with its turn, or the next after those of its conversation already in the spool.
+
+    Called under the spool's lock, so concurrent follow-ups spooled by several workers get distinct
+    turns, in the order they were spooled (replay keeps them unless the database took one meanwhile).
+    """
+    taken = [d.get("turn", 0) for kind, d in spooled
+             if kind == "answer" and d.get("conversation_id") == data["conversation_id"] and d.get("id") != data["id"]]
+    return {**data, "turn": max([data["turn"]] + [t + 1 for t in taken])}
