@@ -6,6 +6,7 @@ no HTTP client library would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from movies_assistant.config import ROOT, Settings
+from movies_assistant.config import ROOT
 
 from .test_outage import free_port
 
@@ -27,29 +28,38 @@ STALLED_HEAD = (b"POST /question HTTP/1.1\r\nHost: test\r\nContent-Type: applica
                 b"Content-Length: 1000\r\n\r\n")
 
 
-@pytest.fixture(scope="module")
-def server(sample_index, tmp_path_factory):
-    """gunicorn with `make run`'s shape (one worker, eight threads), on a free loopback port."""
-    instance = tmp_path_factory.mktemp("http-serving")
+@contextlib.contextmanager
+def running_server(index, instance, **env_overrides):
+    """`python -m movies_assistant serve` with `make run`'s shape (one worker, eight threads) on a free port."""
     port = free_port()
-    env = {**os.environ, "INSTANCE_DIR": str(instance), "INDEX_DIR": str(sample_index), "LLM_PROVIDER": "composer",
+    env = {**os.environ, "INSTANCE_DIR": str(instance), "INDEX_DIR": str(index), "LLM_PROVIDER": "composer",
            "JUDGE_PROVIDER": "none", "REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT)}
     env.pop("BIND_HOST", None)
+    env.update(env_overrides)
     log = open(instance / "gunicorn.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", "--port", str(port)], env=env,
                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, (instance / "gunicorn.log").read_text()
-            time.sleep(0.3)
-    yield port, instance
-    process.terminate()
-    process.wait(30)
-    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, (instance / "gunicorn.log").read_text()
+                time.sleep(0.3)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(sample_index, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("http-serving")
+    with running_server(sample_index, instance) as port:
+        yield port, instance
 
 
 def exchange(port: int, data: bytes, timeout: float = 10) -> tuple[int, dict, bytes]:
@@ -166,14 +176,21 @@ def test_header_fields_over_gunicorns_limit_are_431_json(server):
     assert status == 431 and reply["error"]
 
 
-def test_serve_listens_on_loopback_by_default(server):
-    port, _ = server
-    assert Settings.from_env({}).bind_host == "127.0.0.1"
+def listening_addresses(port: int) -> set[str]:
     listening = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True)
     if listening.returncode != 0:
         pytest.skip("no ss here to list listening sockets")
-    addresses = {line.split()[3] for line in listening.stdout.splitlines()}
-    assert addresses == {f"127.0.0.1:{port}"}, addresses
+    return {line.split()[3] for line in listening.stdout.splitlines()}
+
+
+def test_serve_listens_on_loopback_by_default(server):
+    port, _ = server
+    assert listening_addresses(port) == {f"127.0.0.1:{port}"}
+
+
+def test_bind_host_opens_serve_to_the_network(sample_index, tmp_path):
+    with running_server(sample_index, tmp_path, BIND_HOST="0.0.0.0") as port:
+        assert listening_addresses(port) == {f"0.0.0.0:{port}"}
 
 
 def test_uploads_beyond_the_waiting_slots_get_503_and_health_still_answers(server):
