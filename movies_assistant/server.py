@@ -1,10 +1,15 @@
-"""The API served by gunicorn (the `serve` command): threaded workers whose own errors are JSON, and
-whose closing connections do not hold up the others.
+"""The API served by gunicorn (the `serve` command): threaded workers whose own errors are JSON, whose
+request heads must arrive in bounded time, and whose closing connections do not hold up the others.
 
 gunicorn answers requests it cannot parse (400 bad request line or header, 414 request line too
 long, 431 header fields too large) itself, before the app sees them, as an HTML page. Its workers
 write that page with `gunicorn.util.write_error`, looked up when `handle_error` runs; the worker
 class here puts a JSON writer in its place, in its own process, so those errors look like the app's.
+
+gunicorn's threads read a request's line and headers with no time limit, so a client that sends half
+a head holds a thread for good. The worker here gives each head REQUEST_HEAD_TIMEOUT from when a
+thread takes the connection: its main loop, which wakes at least once a second, shuts the reading side
+of a late connection, which ends the read, and the thread answers 408.
 
 gunicorn closes a connection gracefully (half-close, then wait for the client's own close for up to
 2 s) on the worker's main loop, which also accepts and dispatches every connection: a client that
@@ -58,17 +63,52 @@ def linger(sock: socket.socket) -> None:
 
 
 class APIWorker(ThreadWorker):
-    """gunicorn's threaded worker, writing its own parse errors as JSON and lingering off its main loop."""
+    """gunicorn's threaded worker: its own parse errors as JSON, a deadline for request heads, lingering
+    off its main loop."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head_timeout = 0.0
+        self.head_deadlines: dict = {}  # connection -> when its head must have arrived
+        self.late_heads: set = set()  # connections whose head did not arrive in time
 
     def init_process(self):
         util.write_error = write_json_error  # this process only: the worker's
         super().init_process()
 
+    def load_wsgi(self):
+        super().load_wsgi()
+        self.head_timeout = self.wsgi.config["SETTINGS"].request_head_timeout
+
     def handle(self, conn):
-        keepalive = super().handle(conn)
+        self.head_deadlines[conn] = time.monotonic() + self.head_timeout
+        try:
+            keepalive = super().handle(conn)
+        finally:
+            self.head_deadlines.pop(conn, None)
+        if conn in self.late_heads:
+            self.late_heads.discard(conn)
+            write_json_error(conn.sock, 408, "Request Timeout",
+                             f"the request head did not arrive within {self.head_timeout:g} s")
         if keepalive is False:  # not _DEFER (no request yet) nor a kept-alive connection
             linger(conn.sock)
         return keepalive
+
+    def handle_request(self, req, conn):
+        self.head_deadlines.pop(conn, None)  # the head is in
+        return super().handle_request(req, conn)
+
+    def murder_pending(self):
+        """gunicorn's sweep of idle connections, and the cut-off of heads past their deadline."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn, deadline in self.head_deadlines.copy().items():
+            if deadline <= now and self.head_deadlines.pop(conn, None) is not None:
+                self.late_heads.add(conn)
+                try:
+                    conn.sock.shutdown(socket.SHUT_RD)  # the thread's read returns: no more data
+                except OSError:
+                    pass
 
 
 class Server(BaseApplication):

@@ -24,6 +24,7 @@ from movies_assistant.config import ROOT
 from .test_outage import free_port
 
 BODY_TIMEOUT = 3.0  # REQUEST_BODY_TIMEOUT of the server under test
+HEAD_TIMEOUT = 2.0  # REQUEST_HEAD_TIMEOUT of the server under test
 STALLED_HEAD = (b"POST /question HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
                 b"Content-Length: 1000\r\n\r\n")
 
@@ -33,7 +34,8 @@ def running_server(index, instance, **env_overrides):
     """`python -m movies_assistant serve` with `make run`'s shape (one worker, eight threads) on a free port."""
     port = free_port()
     env = {**os.environ, "INSTANCE_DIR": str(instance), "INDEX_DIR": str(index), "LLM_PROVIDER": "composer",
-           "JUDGE_PROVIDER": "none", "REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT)}
+           "JUDGE_PROVIDER": "none", "REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT),
+           "REQUEST_HEAD_TIMEOUT": str(HEAD_TIMEOUT)}
     env.pop("BIND_HOST", None)
     env.update(env_overrides)
     log = open(instance / "gunicorn.log", "w")
@@ -126,6 +128,28 @@ def test_a_stalled_body_gets_408_and_its_connection_closed(server):
         assert BODY_TIMEOUT - 0.5 < took < BODY_TIMEOUT + 2, took
         sock.settimeout(5)
         assert sock.recv(100) == b"", "the connection stays open after the 408"
+
+
+def test_stalled_request_heads_get_408_in_bounded_time_and_free_the_threads(server):
+    port, _ = server
+    stalled = []
+    for _ in range(8):  # as many as the worker has threads
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        sock.sendall(b"POST /question HTTP/1.1\r\nHost: test\r\n")  # half a head, and then nothing
+        stalled.append(sock)
+    began = time.monotonic()
+    try:
+        replies = [read_response(sock) for sock in stalled]
+        took = time.monotonic() - began
+        for sock in stalled:
+            assert sock.recv(100) == b"", "the connection stays open after the 408"
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert [status for status, _, _ in replies] == [408] * 8
+    assert all("request head did not arrive" in body["error"] for _, body, _ in replies)
+    assert took < HEAD_TIMEOUT + 2.5, took
+    assert health_seconds(port) < 1.5
 
 
 def test_a_chunked_body_over_the_limit_is_413_and_not_logged(server):
