@@ -8,8 +8,10 @@ class here puts a JSON writer in its place, in its own process, so those errors 
 
 gunicorn's threads read a request's line and headers with no time limit, so a client that sends half
 a head holds a thread for good. The worker here gives each head REQUEST_HEAD_TIMEOUT from when a
-thread takes the connection: its main loop, which wakes at least once a second, shuts the reading side
-of a late connection, which ends the read, and the thread answers 408.
+thread takes the connection, and HEAD_GRACE only while fewer than RESERVED_THREADS threads are free,
+so that stalled heads cannot starve the other requests either: its main loop, which wakes at least
+once a second, shuts the reading side of a late connection, which ends the read, and the thread
+answers 408.
 
 gunicorn closes a connection gracefully (half-close, then wait for the client's own close for up to
 2 s) on the worker's main loop, which also accepts and dispatches every connection: a client that
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 from flask import Flask
@@ -29,7 +32,8 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-RESERVED_THREADS = 2  # threads per worker kept free of requests that wait for their bodies
+RESERVED_THREADS = 2  # threads per worker kept free of requests that wait for their bodies or heads
+HEAD_GRACE = 1.0  # seconds a request head may take while the worker is short of free threads
 LINGER = 0.5  # seconds a closing connection waits for the client to close first
 
 
@@ -69,8 +73,10 @@ class APIWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.head_timeout = 0.0
-        self.head_deadlines: dict = {}  # connection -> when its head must have arrived
-        self.late_heads: set = set()  # connections whose head did not arrive in time
+        self.head_started: dict = {}  # connection -> when a thread began to read its head
+        self.late_heads: dict = {}  # connection -> the seconds its head had, and missed
+        self.busy_threads = 0
+        self.busy_lock = threading.Lock()
 
     def init_process(self):
         util.write_error = write_json_error  # this process only: the worker's
@@ -81,30 +87,34 @@ class APIWorker(ThreadWorker):
         self.head_timeout = self.wsgi.config["SETTINGS"].request_head_timeout
 
     def handle(self, conn):
-        self.head_deadlines[conn] = time.monotonic() + self.head_timeout
+        with self.busy_lock:
+            self.busy_threads += 1
+        self.head_started[conn] = time.monotonic()
         try:
             keepalive = super().handle(conn)
         finally:
-            self.head_deadlines.pop(conn, None)
-        if conn in self.late_heads:
-            self.late_heads.discard(conn)
-            write_json_error(conn.sock, 408, "Request Timeout",
-                             f"the request head did not arrive within {self.head_timeout:g} s")
+            self.head_started.pop(conn, None)
+            with self.busy_lock:
+                self.busy_threads -= 1
+        if (allowed := self.late_heads.pop(conn, None)) is not None:
+            write_json_error(conn.sock, 408, "Request Timeout", f"the request head did not arrive within {allowed:g} s")
         if keepalive is False:  # not _DEFER (no request yet) nor a kept-alive connection
             linger(conn.sock)
         return keepalive
 
     def handle_request(self, req, conn):
-        self.head_deadlines.pop(conn, None)  # the head is in
+        self.head_started.pop(conn, None)  # the head is in
         return super().handle_request(req, conn)
 
     def murder_pending(self):
         """gunicorn's sweep of idle connections, and the cut-off of heads past their deadline."""
         super().murder_pending()
+        crowded = self.cfg.threads - self.busy_threads < RESERVED_THREADS
+        allowed = HEAD_GRACE if crowded else self.head_timeout
         now = time.monotonic()
-        for conn, deadline in self.head_deadlines.copy().items():
-            if deadline <= now and self.head_deadlines.pop(conn, None) is not None:
-                self.late_heads.add(conn)
+        for conn, started in self.head_started.copy().items():
+            if started + allowed <= now and self.head_started.pop(conn, None) is not None:
+                self.late_heads[conn] = allowed
                 try:
                     conn.sock.shutdown(socket.SHUT_RD)  # the thread's read returns: no more data
                 except OSError:
