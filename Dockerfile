@@ -90,7 +90,8 @@ ENV PYTHONUNBUFFERED=1 \
     SEARCH_BACKEND=local \
     DATA_PATH=/app/data/movies-corpus.csv.gz \
     LLM_PROVIDER=composer \
-    JUDGE_PROVIDER=none
+    JUDGE_PROVIDER=none \
+    BIND_HOST=0.0.0.0
 
 VOLUME ["/app/instance"]
 
@@ -103,6 +104,7 @@ EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=600s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=8).status == 200 else 1)"]
 
-# Prepare the log database and (if missing) the search index, then serve with gunicorn.
+# Prepare the log database and (if missing) the search index, then serve with gunicorn on all of the
+# container's interfaces (BIND_HOST above), which a published port needs.
 # `docker run IMAGE python -m movies_assistant ingest --data /data/movies.csv` replaces this.
 CMD ["sh", "-c", "python movies_assistant/db_prep.py && exec python -m movies_assistant serve --port 5000"]

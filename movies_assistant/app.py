@@ -10,10 +10,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from .config import Settings
 from .llm import ModelUnavailable
 from .logstore import LogStoreUnavailable, UnknownConversation
+from .request_body import BufferedBody
 from .search import SearchUnavailable
 from .services import Services
 
-MAX_REQUEST_BYTES = 64 * 1024  # larger bodies get 413 before they are read
+MAX_REQUEST_BYTES = 64 * 1024  # larger bodies get 413: before they are read, or as soon as they pass it
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.wsgi_app = BufferedBody(app.wsgi_app, MAX_REQUEST_BYTES, settings.request_body_timeout)
     app.json.sort_keys = False
     app.extensions["movies_assistant"] = Services(settings)
 

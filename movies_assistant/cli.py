@@ -149,31 +149,15 @@ def init_db_command() -> None:
 
 @click.command("serve", short_help="Serve the API with gunicorn.")
 @with_appcontext
-@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--host", default=None, help="Address to listen on (default: BIND_HOST, 127.0.0.1).")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+def serve_command(host: str | None, port: int, workers: int, threads: int) -> None:
     """Serve the API with gunicorn."""
-    from gunicorn.app.base import BaseApplication
+    from .server import serve
 
-    app = current_app._get_current_object()
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("timeout", 120)
-            # idle keep-alive connections cost no thread in gthread workers; a short keepalive (the default
-            # 2 s) races clients reusing a connection after a pause, whose request then dies unanswered
-            self.cfg.set("keepalive", 75)
-            self.cfg.set("accesslog", "-")
-
-        def load(self):
-            return app
-
-    Server().run()
+    serve(current_app._get_current_object(), host or _services().settings.bind_host, port, workers, threads)
 
 
 @click.command("search", short_help="Search the index directly (no model).")

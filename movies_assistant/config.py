@@ -61,7 +61,10 @@ class Settings:
     sqlite_path: Path | None = None  # default: <instance_dir>/movies_assistant.sqlite3
     database_timeout: float = 5.0  # seconds to connect, and per statement (PostgreSQL), before spooling
     spool_retry: float = 2.0  # seconds between attempts to replay the log spool into the database
-    # HTTP access
+    # HTTP serving and access
+    bind_host: str = "127.0.0.1"  # address `serve` listens on; 0.0.0.0 opens it to the network
+    request_head_timeout: float = 10.0  # seconds a request line and headers may take to arrive before a 408
+    request_body_timeout: float = 10.0  # seconds a request body may take to arrive before a 408
     api_key: str = field(default="", repr=False)  # secret; when set, write and admin endpoints need it
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser, or *; empty = none
 
@@ -145,7 +148,8 @@ class Settings:
             raise ConfigError(f"EMBEDDING_MODELS {exc}") from None
         if self.grounding not in ("repair", "flag"):
             raise ConfigError(f"GROUNDING must be repair or flag, not {self.grounding!r}")
-        for name in ("elastic_timeout", "llm_queue_timeout", "database_timeout", "spool_retry"):
+        for name in ("elastic_timeout", "llm_queue_timeout", "database_timeout", "spool_retry",
+                     "request_head_timeout", "request_body_timeout"):
             if not 0 < getattr(self, name) <= 600:
                 raise ConfigError(f"{name.upper()} must be a number of seconds above 0 and at most 600")
         if self.llm_max_waiting < 0:

@@ -131,6 +131,11 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck():
     assert "db_prep.py" in cmd and "serve" in cmd
 
 
+def test_dockerfile_serves_on_the_containers_interfaces():
+    env = " ".join(args for keyword, args in final_stage(dockerfile_instructions()) if keyword == "ENV")
+    assert "BIND_HOST=0.0.0.0" in env.split(), "serve's loopback default would make `docker run -p` unreachable"
+
+
 def test_dockerfile_keeps_secrets_and_local_state_out_of_the_context():
     for path in (".env", ".envrc", ".venv", "instance", ".git", "test-artifacts", ".pytest_cache"):
         assert dockerignore_excludes(path), f".dockerignore does not exclude {path}"
@@ -163,6 +168,7 @@ def test_compose_config_is_valid(docker_compose, tmp_path):
     assert app_env["SEARCH_BACKEND"] == "elasticsearch"
     assert app_env["ELASTIC_URL"] == "http://elasticsearch:9200"
     assert app_env["POSTGRES_HOST"] == "postgres"
+    assert app_env["BIND_HOST"] == "0.0.0.0", "serve's loopback default would make the published port unreachable"
     assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "test"
 
 
