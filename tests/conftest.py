@@ -213,13 +213,15 @@ def call(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, 
         return exc.code, json.load(exc)
 
 @contextmanager
-def gunicorn(env: dict, log_path: Path, workers: int = 2, threads: int = 4):
-    """`python -m movies_assistant serve` (real gunicorn) on a free loopback port, once /health answers
-    (any status); yields (base URL, the master process). `env` is added to the environment."""
+def gunicorn(env: dict, log_path: Path, workers: int = 2, threads: int = 4, host: str | None = "127.0.0.1"):
+    """`python -m movies_assistant serve` (real gunicorn) on a free port, once /health answers (any
+    status); yields (base URL, the master process). `env` is added to the environment; `host=None`
+    leaves the address to `serve`'s own default (BIND_HOST)."""
     port = free_port()
     log = open(log_path, "w")
-    server = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", str(workers), "--threads", str(threads)],
+    address = ["--host", host] if host else []
+    server = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", *address, "--port", str(port),
+                               "--workers", str(workers), "--threads", str(threads)],
                               env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

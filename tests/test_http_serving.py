@@ -21,7 +21,7 @@ import pytest
 
 from movies_assistant.config import ROOT
 
-from .test_outage import free_port
+from .conftest import gunicorn
 
 BODY_TIMEOUT = 3.0  # REQUEST_BODY_TIMEOUT of the server under test
 HEAD_TIMEOUT = 4.0  # REQUEST_HEAD_TIMEOUT of the server under test
@@ -31,30 +31,13 @@ STALLED_HEAD = (b"POST /question HTTP/1.1\r\nHost: test\r\nContent-Type: applica
 
 @contextlib.contextmanager
 def running_server(index, instance, **env_overrides):
-    """`python -m movies_assistant serve` with `make run`'s shape (one worker, eight threads) on a free port."""
-    port = free_port()
-    env = {**os.environ, "INSTANCE_DIR": str(instance), "INDEX_DIR": str(index), "LLM_PROVIDER": "composer",
+    """`python -m movies_assistant serve` with `make run`'s shape (one worker, eight threads, the default
+    address) on a free port; yields the port."""
+    env = {"INSTANCE_DIR": str(instance), "INDEX_DIR": str(index), "LLM_PROVIDER": "composer",
            "JUDGE_PROVIDER": "none", "REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT),
-           "REQUEST_HEAD_TIMEOUT": str(HEAD_TIMEOUT)}
-    env.pop("BIND_HOST", None)
-    env.update(env_overrides)
-    log = open(instance / "gunicorn.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "movies_assistant", "serve", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, (instance / "gunicorn.log").read_text()
-                time.sleep(0.3)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
+           "REQUEST_HEAD_TIMEOUT": str(HEAD_TIMEOUT), "BIND_HOST": "", **env_overrides}
+    with gunicorn(env, instance / "gunicorn.log", workers=1, threads=8, host=None) as (base, _):
+        yield int(base.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")
