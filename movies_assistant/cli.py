@@ -16,6 +16,7 @@ from .config import CONVERSATIONS, DEFAULT_GROUND_TRUTH, EXTRA_GROUND_TRUTH
 from .evaluate import APP_METHODS, SPLITS
 from .logstore import LogStoreUnavailable
 from .movies import CSVFormatError
+from .schemas import question_text
 from .search import METHODS, SearchUnavailable
 
 
@@ -193,6 +194,10 @@ def ask_command(question: str, conversation_id: str | None, as_json: bool) -> No
     from .llm import ModelUnavailable
     from .logstore import UnknownConversation
 
+    try:
+        question = question_text(question)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUESTION") from None
     try:
         answer = _services().assistant.answer(question, conversation_id)
     except (SearchUnavailable, ModelUnavailable, LogStoreUnavailable) as exc:

@@ -8,6 +8,7 @@ and the fuzz test (tests/test_fuzz.py) checks every response against these schem
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Annotated, ClassVar, Literal
 
@@ -21,11 +22,45 @@ MAX_QUESTION_CHARS = 2000
 MAX_NAME_CHARS = 200  # a person, a genre or a language code
 MAX_GENRES = 20
 
-# At least one non-blank character, and no NUL (PostgreSQL text cannot hold it).
+
+def _blank_characters() -> str:
+    """Every character that shows nothing: whitespace, control (Cc) and format (Cf) characters such as
+    U+200B ZERO WIDTH SPACE and U+FEFF. Planes 2-3 (ideographs) and 15-16 (private use) hold none."""
+    planes = (range(0x20000), range(0xE0000, 0xF0000))
+    return "".join(c for plane in planes for c in map(chr, plane)
+                   if c.isspace() or unicodedata.category(c) in ("Cc", "Cf"))
+
+
+BLANK = _blank_characters()
+
+
+def _character_class(chars: str) -> str:
+    """`chars` as the inside of a regex character class, in escapes that Python, Rust and JSON Schema
+    tools all read."""
+    def escape(c: str) -> str:
+        return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+
+    ranges: list[list[str]] = []
+    for c in chars:
+        if ranges and ord(ranges[-1][1]) == ord(c) - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in ranges)
+
+
+def visible(text: str) -> str:
+    """`text` without the blank characters around it: empty when nothing in it shows."""
+    return text.strip(BLANK)
+
+
+# At least one visible character, and no NUL (PostgreSQL text cannot hold it). The JSON Schema pattern
+# says the same as the validator, so the OpenAPI document and the fuzz run agree on what is blank.
 Question = Annotated[
     str,
-    StringConstraints(max_length=MAX_QUESTION_CHARS, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$"),
-    AfterValidator(str.strip),
+    StringConstraints(max_length=MAX_QUESTION_CHARS,
+                      pattern=rf"^[^\x00]*[^{_character_class(BLANK)}][^\x00]*$"),
+    AfterValidator(visible),
 ]
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
 # A genre names a kind of film in words ("Drama", "Science Fiction"): it has a letter.
@@ -67,7 +102,7 @@ class SearchParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS)] = ""
+    q: Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS), AfterValidator(visible)] = ""
     k: int = Field(10, ge=1, le=100)
     year_min: int | None = Field(None, ge=0, le=9999)
     year_max: int | None = Field(None, ge=0, le=9999)
@@ -220,7 +255,8 @@ MESSAGES = {
     "extra_forbidden": "unknown field {field!r}; allowed: {allowed}",
     "string_type": "{field} must be a string",
     "string_too_long": "{field} is longer than {max_length} characters",
-    "string_pattern_mismatch": "{field} must be a non-empty string without NUL characters",
+    "string_pattern_mismatch": "{field} must be a non-empty string (not only blank or invisible characters) "
+                               "without NUL characters",
     "genre_pattern_mismatch": "{field} must name a genre, e.g. Drama",
     "uuid_type": "{field} must be a UUID returned by /question",
     "uuid_parsing": "{field} must be a UUID returned by /question",
@@ -254,6 +290,15 @@ def validation_errors(exc: ValidationError, model: type[BaseModel]) -> tuple[str
             message = f"{field}: {err['msg']}"
         details.append({"field": field, "message": message, "type": kind})
     return "; ".join(dict.fromkeys(d["message"] for d in details)), details
+
+
+def question_text(text: str) -> str:
+    """`text` as POST /question takes it (stripped), for the commands that take a question; ValueError
+    with the API's message when the API would refuse it."""
+    try:
+        return QuestionRequest.model_validate({"question": text}).question
+    except ValidationError as exc:
+        raise ValueError(validation_errors(exc, QuestionRequest)[0]) from None
 
 
 # --- the OpenAPI document -----------------------------------------------------------------------------

@@ -90,6 +90,32 @@ def test_a_question_is_stripped_and_uuids_are_normalised(client):
     assert second.status_code == 200 and second.get_json()["conversation_id"] == first["conversation_id"]
 
 
+# Only whitespace and format characters (category Cf: zero-width space, BOM, joiners, word joiner,
+# invisible separator, soft hyphen, a language tag): nothing shows, so the question is blank.
+INVISIBLE_QUESTIONS = ["\u200b", "\ufeff", "\u200c\u200d", "\u2060\u2063", " \u200b\t\ufeff\n", "\u00ad",
+                       "\U000e0001"]
+
+
+@pytest.mark.parametrize("path", ["/question", "/question/stream"])
+def test_a_question_of_invisible_characters_is_blank(client, app, path):
+    log = app.extensions["movies_assistant"].log
+    with app.app_context():
+        before = log.count_answers()
+    for question in INVISIBLE_QUESTIONS:
+        r = client.post(path, json={"question": question})
+        assert r.status_code == 400 and r.mimetype == "application/json", (question, r.data)
+        assert "not only blank or invisible characters" in r.get_json()["error"]
+    with app.app_context():
+        assert log.count_answers() == before  # nothing answered, nothing logged
+    assert app.extensions["movies_assistant"].log_store.spooled() == 0
+
+
+def test_invisible_characters_around_a_question_are_stripped(client):
+    body = ask(client, "\ufeff\u200bWho directed Alien?\u2060 ").get_json()
+    assert body["question"] == "Who directed Alien?"
+    assert client.get("/search", query_string={"q": "\u200b\ufeff"}).get_json()["query"] == ""
+
+
 def test_huge_body_is_413_json(client):
     r = client.post("/question", json={"question": "x" * (10 * 1024 * 1024)})
     assert r.status_code == 413 and "error" in r.get_json()

@@ -147,6 +147,14 @@ def test_question_shows_server_error(server):
     assert "Traceback" not in result.stderr
 
 
+def test_a_question_of_zero_width_characters_is_refused_by_the_server(server, log):
+    before = log.count_answers()
+    result = run_script("cli.py", "--url", server, "--question", "\u200b\ufeff")
+    assert result.returncode == 1
+    assert "HTTP 400" in result.stderr and "invisible characters" in result.stderr
+    assert log.count_answers() == before
+
+
 # -- the interactive loop ---------------------------------------------------------------------
 
 def test_interactive_follow_up_and_feedback(server, log, capsys):
@@ -249,6 +257,13 @@ def test_ask_command_unknown_conversation(runner, app):
     assert result.exit_code != 0
     assert "unknown conversation id 00000000-0000-0000-0000-000000000000" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_ask_command_refuses_a_question_of_zero_width_characters(runner, app, log):
+    result = command(runner, app, "ask", "\u200b\u2060\ufeff")
+    assert result.exit_code == 2  # a usage error
+    assert "Invalid value for QUESTION" in result.output and "invisible characters" in result.output
+    assert log.count_answers() == 0
 
 
 def test_ingest_command_missing_column(runner, app, tmp_path):
