@@ -96,6 +96,7 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
     """The plan for `question` (already understood as `u`) after `turns` (oldest first, from the log)."""
     u = copy.deepcopy(u)
     plan = Plan(u)
+    turns = [t for t in turns if (t.get("understanding") or {}).get("intent") != "small_talk"]  # "thanks!" keeps the film
     last = turns[-1] if turns else None
     last_state = (last or {}).get("understanding") or {}
     plan.known_films = _known_films(turns)
@@ -105,6 +106,8 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
         if turn.get("feedback", 0) < 0 and (turn.get("understanding") or {}).get("intent") == "recommendation":
             plan.rejected_ids += [i for i in (turn.get("grounding") or {}).get("mentioned_ids", [])
                                   if i not in plan.rejected_ids]
+    if u.intent == "small_talk":
+        return plan
     plan.rejected_ids += [i for i in _rejected(question, plan.known_films, store) if i not in plan.rejected_ids]
     short = len(question.split()) <= SHORT_FOLLOW_UP_WORDS
 

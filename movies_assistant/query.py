@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
+from .dialogue import dialogue_act
 from .search.base import Filters
 from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS
 
-INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general")
+INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general",
+           "small_talk")
 # Intents that ask for a list of films: their parsed filters are applied to retrieval.
 LIST_INTENTS = ("recommendation", "filmography", "general")
 
@@ -64,14 +66,16 @@ class Understanding:
     titles: list[str] = field(default_factory=list)  # the films a comparison names
     fact_field: str | None = None  # which field a fact question asks about
     topic: str = ""  # the question without list filler and filter words (empty: rank by popularity)
+    act: str | None = None  # small talk: which dialogue act (greeting, thanks, goodbye, help, off_topic)
 
     def to_dict(self) -> dict:
-        return {"intent": self.intent, "filters": self.filters.to_dict(), "person": self.person,
+        data = {"intent": self.intent, "filters": self.filters.to_dict(), "person": self.person,
                 "titles": self.titles, "fact_field": self.fact_field}
+        return {**data, "act": self.act} if self.act else data
 
 
 def understand(question: str, known_people: Callable[[list[str]], list[str]] | None = None,
-               today: date | None = None) -> Understanding:
+               today: date | None = None, acts: bool = True) -> Understanding:
     """The intent of `question` and the filters that apply to its retrieval.
 
     Filters are parsed from every question but only kept for list requests ("French comedies from
@@ -79,6 +83,8 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     the person it names (as a filter), so plot words such as "a family" or "a French chef" do not
     filter out the film being described.
     """
+    if acts and (act := dialogue_act(question)):
+        return Understanding("small_talk", act=act)
     q = " ".join(question.split())
     low = q.lower()
     filters = parse_filters(low, today)

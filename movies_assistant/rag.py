@@ -18,7 +18,7 @@ from typing import Iterator
 from . import grounding as grounding_check
 from .conversation import Plan, resolve
 from .llm import AnswerRequest, ModelProvider
-from .llm.composer import compose
+from .llm.composer import Composer, compose
 from .logstore import AnswerRecord, LogStore, UnknownConversation
 from .movies import Movie
 from .pricing import cost as price_cost
@@ -124,7 +124,8 @@ class Assistant:
         first_token_at = None
         prefix = f"{REVIEW_LABEL}: " if u.intent == "review" and self.provider.name != "composer" else ""
         parts: list[str] = [prefix] if prefix else []
-        stream = self.provider.stream(request)
+        # small talk has a fixed reply: no model call for "hi"
+        stream = (Composer() if u.intent == "small_talk" else self.provider).stream(request)
         try:
             if prefix:
                 yield Event("token", prefix)

@@ -41,7 +41,8 @@ class Retriever:
 
         `stated`: filters the caller gives explicitly, by name; they win over those parsed from the text.
         """
-        u = self.understand(text) if text.strip() else Understanding("general")
+        # a search is never small talk: "hi" looks for films called so
+        u = understand(text, self.store.known_people, acts=False) if text.strip() else Understanding("general")
         found = self.retrieve(text, u, k=k, method=method, stated=stated)
         return replace(found, hits=found.hits[: k or self.top_k])
 
@@ -52,6 +53,8 @@ class Retriever:
         plan = plan or Plan(u)
         k = k or self.top_k
         stated = stated or {}
+        if u.intent == "small_talk":
+            return Retrieval([])
 
         def search(text: str, filters: Filters | None, count: int) -> list[Hit]:
             return self.store.search(text, filters, k=count, method=method)

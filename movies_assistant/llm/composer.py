@@ -10,6 +10,7 @@ import re
 from datetime import date
 from typing import Iterator
 
+from ..dialogue import reply
 from ..movies import Movie
 from ..vocabulary import LANGUAGE_WORDS
 from .base import AnswerRequest, Completion, Stream
@@ -48,6 +49,8 @@ def chunk_text(text: str, words: int = CHUNK_WORDS) -> Iterator[str]:
 
 def compose(request: AnswerRequest) -> str:
     u, movies = request.understanding, request.movies
+    if u.intent == "small_talk":
+        return reply(u.act)
     if not movies:
         if u.person and u.intent == "filmography":
             return f"I couldn't find any films with {u.person} in the catalogue."
