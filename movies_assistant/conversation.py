@@ -20,11 +20,14 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
+from .linking import named_words
 from .query import PERSON_WORK, Understanding
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
 FILM_REF = re.compile(r"\b(it|its|it's|that (movie|film|one)|this (movie|film|one)|the (movie|film))\b", re.I)
+# a compared title that is only a reference to the film being discussed ("is it longer than Heat?")
+FILM_PRONOUN = re.compile(r"(?i)it|that|this|(that|this|the) (one|movie|film)|the (first|second|last) one")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "1st": 0, "2nd": 1, "3rd": 2,
             "4th": 3, "5th": 4, "last": -1}
 ORDINAL_REF = re.compile(r"\bthe (first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)( one| (movie|film))?\b",
@@ -46,6 +49,8 @@ REJECT = re.compile(
     re.I,
 )
 SHORT_FOLLOW_UP_WORDS = 10
+ABOUT_ONE_FILM = ("fact", "cast", "director", "plot", "review", "general")
+ROLE = re.compile(r"\bwho (?:plays|played|voices|voiced|is playing|portrays|portrayed) (.+?)\W*$", re.I)
 SIMILAR_KEYWORDS = 8
 
 
@@ -111,8 +116,14 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
     plan.rejected_ids += [i for i in _rejected(question, plan.known_films, store) if i not in plan.rejected_ids]
     short = len(question.split()) <= SHORT_FOLLOW_UP_WORDS
 
-    if last is not None and short and u.intent != "comparison":
-        subject = _referred_film(question, last, last_state, store)
+    if last is not None and u.intent == "comparison" and any(FILM_PRONOUN.fullmatch(t) for t in u.titles):
+        plan.subject = _last_subject(last, last_state, store, lists=True)
+        plan.follow_up = "film" if plan.subject is not None else ""
+    elif last is not None and u.intent == "filmography" and u.person:
+        pass  # "what else did Fincher make?" names its person: a filmography, not more of the last list
+    elif last is not None and short and u.intent != "comparison":
+        subject = _role_of(question, u, last, last_state, store) \
+            or (None if u.film is not None else _referred_film(question, last, last_state, store))
         person = _referred_person(question, u, last, last_state, store)
         previous_recommendation = last_state.get("intent") == "recommendation"
         follow_recommendation = bool(SIMILAR.search(question) or MORE.search(question)
@@ -192,6 +203,21 @@ def _referred_film(question: str, last: dict, state: dict, store: SearchStore) -
     if not FILM_REF.search(question):
         return None
     return _last_subject(last, state, store, lists=True)
+
+
+def _role_of(question: str, u: Understanding, last: dict, state: dict, store: SearchStore) -> Movie | None:
+    """The film being discussed, when the question asks about it without naming any film: "what's the
+    rating?", "who's the lead?", or a character of it ("who plays the joker?", "who voices Joy?")."""
+    if u.intent not in ABOUT_ONE_FILM or (u.film is not None and not ROLE.search(question)):
+        return None
+    subject = _last_subject(last, state, store)
+    if subject is None:
+        return None
+    if not named_words(question):
+        return subject
+    role = ROLE.search(question)
+    words = set(named_words(f"{subject.title} {subject.overview} {subject.tagline}"))
+    return subject if role and set(named_words(role.group(1))) <= words else None
 
 
 def _last_subject(last: dict, state: dict, store: SearchStore, lists: bool = False) -> Movie | None:

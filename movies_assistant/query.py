@@ -12,7 +12,8 @@ from datetime import date
 from typing import Callable
 
 from .dialogue import dialogue_act
-from .search.base import Filters
+from .linking import CONFIDENT, Link, Linker, confident
+from .search.base import Filters, normalize_name
 from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS
 
 INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general",
@@ -50,7 +51,10 @@ LIST_NOUNS = re.compile(r"^looking for\b|\b(movies|films|comedies|thrillers|dram
                         r"cartoons|rom-?coms|blockbusters|classics|flicks|shorts|animes)\b", re.I)
 PERSON_WORK = re.compile(r"\b(filmography|movies|films|(every|all|each) (\w+ ){0,3}(movie|film)|what else|"
                          r"other (movies|films|roles|work)|career|starr(ed|ing)|stars? in|appear(s|ed)?|been in|"
-                         r"acted|direct(ed|s)?|work(s|ed)?|roles|made)\b", re.I)
+                         r"acted|direct(ed|s)?|work(s|ed)?|roles|made|make)\b", re.I)
+SUGGEST = re.compile(r"\b(recommend|suggest|similar to|movies like|films like|what should i watch|"
+                     r"something (like|to watch))\b")
+IS_IT = re.compile(r"\b(is|was|does|did|will|would) (it|that)\b")
 DESCRIPTION_WORDS = 4  # a question with this many words besides filters describes a film
 RECENT_YEARS = 5  # "recent films": released in the last 5 calendar years
 SHORT_FILM_MINUTES = 40  # the Academy's definition of a short film
@@ -67,15 +71,23 @@ class Understanding:
     fact_field: str | None = None  # which field a fact question asks about
     topic: str = ""  # the question without list filler and filter words (empty: rank by popularity)
     act: str | None = None  # small talk: which dialogue act (greeting, thanks, goodbye, help, off_topic)
+    entities: list[Link] = field(default_factory=list)  # the films and people linked in the question
+
+    @property
+    def film(self) -> Link | None:
+        """The film the question names, when it is linked confidently."""
+        return next((e for e in confident(self.entities) if e.kind == "film"), None)
 
     def to_dict(self) -> dict:
         data = {"intent": self.intent, "filters": self.filters.to_dict(), "person": self.person,
                 "titles": self.titles, "fact_field": self.fact_field}
+        if self.entities:
+            data["entities"] = [e.to_dict() for e in self.entities]
         return {**data, "act": self.act} if self.act else data
 
 
 def understand(question: str, known_people: Callable[[list[str]], list[str]] | None = None,
-               today: date | None = None, acts: bool = True) -> Understanding:
+               today: date | None = None, acts: bool = True, linker: Linker | None = None) -> Understanding:
     """The intent of `question` and the filters that apply to its retrieval.
 
     Filters are parsed from every question but only kept for list requests ("French comedies from
@@ -89,6 +101,13 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     low = q.lower()
     filters = parse_filters(low, today)
     person = find_person(q, known_people) if known_people else None
+    entities = linker.films(q) if linker else []
+    named = linker.person(q) if linker else None
+    if named and named.confidence >= CONFIDENT and (
+            normalize_name(named.name) == normalize_name(person or "")  # as recorded: "James Cameron"
+            or person is None and not any(e.start < named.end and named.start < e.end for e in confident(entities))):
+        person = named.name  # also a typo, a surname, a single name ("speilberg", "kubrick", "zendaya")
+        entities.append(named)
     titles = comparison_titles(q)
     fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
     topic = strip_filler(low)
@@ -97,14 +116,13 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
 
     if titles:
         intent = "comparison"
-    elif re.search(r"\b(recommend|suggest|similar to|movies like|films like|what should i watch|"
-                   r"something (like|to watch))\b", low):
+    elif SUGGEST.search(low):
         intent = "recommendation"
-    elif person and not one_film and PERSON_WORK.search(low):
+    elif person and not one_film and (PERSON_WORK.search(low) or re.search(r"\bin\W*$", low)):
         intent = "filmography"
     elif re.search(r"\b(who directed|director|directed|filmmaker)\b", low):
         intent = "director"
-    elif re.search(r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted)|lead roles?)\b",
+    elif re.search(r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted)|who'?s in|who (is|was|else is) in|lead roles?)\b",
                    low):
         intent = "cast"
     elif re.search(r"\b(review|opinion|worth (it|watching)|reception|critics?|audience think)\b", low):
@@ -119,6 +137,8 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     else:
         intent = "general"
 
+    if intent == "recommendation" and _names_film(entities) and IS_IT.search(low) and not SUGGEST.search(low):
+        intent = "general"  # "good will hunting, is it sad?" asks about that film
     if person and intent in LIST_INTENTS:
         filters.person = person  # a filmography, or "sci-fi films with Sigourney Weaver"
     if intent == "filmography":
@@ -126,7 +146,13 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     elif intent not in LIST_INTENTS or (intent == "general" and (one_film or len(topic.split()) >= DESCRIPTION_WORDS)):
         filters = Filters(person=person)  # about one film: only the person named narrows the search
         topic = q if intent == "general" else topic
-    return Understanding(intent, filters, person, titles, fact_field, topic)
+    if intent == "filmography":
+        entities = [e for e in entities if e.kind == "person"]
+    return Understanding(intent, filters, person, titles, fact_field, topic, entities=entities)
+
+
+def _names_film(entities: list[Link]) -> bool:
+    return any(e.kind == "film" for e in confident(entities))
 
 
 def parse_filters(low: str, today: date | None = None) -> Filters:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .conversation import Plan, similarity_text
+from .conversation import FILM_PRONOUN, Plan, similarity_text
+from .linking import CONFIDENT, Linker
 from .movies import Movie
 from .query import LIST_INTENTS, Understanding, understand
 from .search import Filters, Hit, SearchStore
@@ -31,9 +32,10 @@ class Retriever:
 
     def __init__(self, store: SearchStore, top_k: int = 10):
         self.store, self.top_k = store, top_k
+        self.linker = Linker(store)
 
     def understand(self, text: str) -> Understanding:
-        return understand(text, self.store.known_people)
+        return understand(text, self.store.known_people, linker=self.linker)
 
     def search(self, text: str, k: int | None = None, method: str | None = None,
                stated: dict | None = None) -> Retrieval:
@@ -42,7 +44,8 @@ class Retriever:
         `stated`: filters the caller gives explicitly, by name; they win over those parsed from the text.
         """
         # a search is never small talk: "hi" looks for films called so
-        u = understand(text, self.store.known_people, acts=False) if text.strip() else Understanding("general")
+        u = understand(text, self.store.known_people, acts=False, linker=self.linker) if text.strip() \
+            else Understanding("general")
         found = self.retrieve(text, u, k=k, method=method, stated=stated)
         return replace(found, hits=found.hits[: k or self.top_k])
 
@@ -62,7 +65,7 @@ class Retriever:
         if u.intent == "comparison":
             found: dict[int, Hit] = {}
             for title in u.titles:
-                hits = search(title, None, 1)
+                hits = self._compared(title, plan) or search(title, None, 1)
                 if hits:
                     found.setdefault(hits[0].movie.id, hits[0])
             return Retrieval(list(found.values()))
@@ -82,12 +85,25 @@ class Retriever:
                     filters = replace(filters, genres=seed.genres[:1])
             hits = search(text, filters, min(k + len(excluded), 100 + k))
             return Retrieval([h for h in hits if h.movie.id not in excluded][:k], filters)
-        if u.intent in LIST_INTENTS:
+        if u.intent in LIST_INTENTS and (plan.subject is None or not filters.is_empty()):
             return Retrieval(search(u.topic, filters, k), filters)
         # one film: its words are the query; parsed filters would drop it ("a family", "a French chef")
         filters = Filters(**stated)
         hits = search(question, filters if stated else None, k)
-        if plan.subject is not None:
-            subject = Hit(plan.subject, hits[0].score if hits else 0.0, hits[0].method if hits else "lexical")
-            hits = [subject] + [h for h in hits if h.movie.id != plan.subject.id]
+        subject = plan.subject
+        if subject is None and u.film is not None and not stated:
+            subject = next(iter(self.store.get([u.film.id])), None)  # "avatar" is the 2009 film
+        if subject is not None:
+            first = Hit(subject, hits[0].score if hits else 0.0, hits[0].method if hits else "lexical")
+            hits = [first] + [h for h in hits if h.movie.id != subject.id]
         return Retrieval(hits, filters)
+
+    def _compared(self, title: str, plan: Plan) -> list[Hit]:
+        """The film one title of a comparison names: the film being discussed for "it", else the
+        linked title (despite typos and shortening)."""
+        if plan.subject is not None and FILM_PRONOUN.fullmatch(title.strip()):
+            return [Hit(plan.subject, 1.0)]
+        link = self.linker.film(title)
+        if link is None or link.confidence < CONFIDENT:
+            return []
+        return [Hit(m, link.confidence) for m in self.store.get([link.id])]

@@ -66,6 +66,42 @@ def test_it_means_the_film_being_discussed(client, sample):
     assert [a["turn"] for a in chat.answers] == [1, 2, 3]
 
 
+def test_a_follow_up_that_names_no_film_is_about_the_film_being_discussed(client):
+    chat = Chat(client)
+    chat.ask("whats the big lebowski about")
+    for question in ("who's in it", "who plays the dude", "what's the rating"):
+        answer = chat.ask(question)
+        assert ids(answer)[0] == 115, (question, answer["answer"])
+    assert "Jeff Bridges" in chat.answers[1]["answer"]
+
+
+def test_a_film_the_follow_up_names_wins_over_it(client):
+    chat = Chat(client)
+    chat.ask("tell me about the matrix")
+    answer = chat.ask("goodfellas, is it long")
+    assert ids(answer)[0] == 769 and answer["understanding"]["intent"] != "recommendation"
+
+
+def test_a_comparison_with_it_compares_the_film_being_discussed(client):
+    chat = Chat(client)
+    chat.ask("what is goodfellas about")
+    answer = chat.ask("compare it with the matrix")
+    assert set(ids(answer)[:2]) == {769, 603}
+
+
+def test_a_mistyped_title_is_answered_for_that_film(client):
+    answer = Chat(client).ask("who directed inceptoin")
+    assert ids(answer)[0] == 27205 and "Christopher Nolan" in answer["answer"]
+    link = answer["understanding"]["entities"][0]
+    assert (link["name"], link["id"]) == ("Inception", 27205) and link["confidence"] < 1
+
+
+def test_a_surname_alone_asks_for_a_filmography(client, sample):
+    answer = Chat(client).ask("nolan movies")
+    assert answer["understanding"]["intent"] == "filmography"
+    assert all("Christopher Nolan" in sample[i].directors + sample[i].cast for i in ids(answer))
+
+
 def test_she_means_the_person_last_named(client, sample):
     chat = Chat(client)
     cast = chat.ask("Who starred in Alien?")
