@@ -123,7 +123,8 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
         pass  # "what else did Fincher make?" names its person: a filmography, not more of the last list
     elif last is not None and short and u.intent != "comparison":
         subject = _role_of(question, u, last, last_state, store) \
-            or (None if u.film is not None else _referred_film(question, last, last_state, store))
+            or (None if u.film is not None else _referred_film(question, last, last_state, store)
+                or _shortened_title(question, u, last, last_state, store))
         person = _referred_person(question, u, last, last_state, store)
         previous_recommendation = last_state.get("intent") == "recommendation"
         follow_recommendation = bool(SIMILAR.search(question) or MORE.search(question)
@@ -218,6 +219,17 @@ def _role_of(question: str, u: Understanding, last: dict, state: dict, store: Se
     role = ROLE.search(question)
     words = set(named_words(f"{subject.title} {subject.overview} {subject.tagline}"))
     return subject if role and set(named_words(role.group(1))) <= words else None
+
+
+def _shortened_title(question: str, u: Understanding, last: dict, state: dict, store: SearchStore) -> Movie | None:
+    """The film of the last turn that the question names by part of its title ("who directed
+    empire?" after The Empire Strikes Back)."""
+    words = set(named_words(question))
+    if u.intent not in ABOUT_ONE_FILM or not words:
+        return None
+    mentioned = (last.get("grounding") or {}).get("mentioned_ids") or []
+    ids = list(dict.fromkeys(([state["subject_id"]] if state.get("subject_id") is not None else []) + mentioned))
+    return next((m for m in store.get(ids) if words <= set(named_words(m.title))), None)
 
 
 def _last_subject(last: dict, state: dict, store: SearchStore, lists: bool = False) -> Movie | None:

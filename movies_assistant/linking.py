@@ -34,6 +34,10 @@ CATALOGUE_SECONDS = 300
 WELL_KNOWN_SHARE = 0.5  # a namesake with half the votes of the most-voted one is as well known
 CONFIDENT = 0.85  # links below this are reported but not acted on
 ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8"}
+SMALL_WORDS = {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with", "by"}
+INSIDE_TITLES = {"one", "two", "three", "another", "last", "first"}  # "One Battle After Another"
+MISSING_TITLE_WORDS = 6  # a longer run of words describes a film rather than names one
+DESCRIBED = re.compile(r"\b(movie|film|one)\s+(with|where|about|that|in which|whose|who|set)\b", re.I)
 YEAR = re.compile(r"\b(18|19|20)\d\d\b")
 GENRE = re.compile("|".join(f"(?:{rx})" for rx in GENRE_WORDS))
 
@@ -130,11 +134,13 @@ class Linker:
             if any(names_something(w) for w in span) and (link := self._title(" ".join(span), year, start, end)):
                 found.append(link)
         links = _best_without_overlap(found)
-        covered = {i for link in links for i in range(link.start, link.end)}
-        other_words = any(names_something(w) for i, w in enumerate(words) if i not in covered)
-        # a one-word title in a question that names more ("a boy hides an alien in his house") may
-        # be an ordinary word; so may one that is not capitalised in a longer question
-        return [_weaker(link, 0.7) if other_words and _one_word(words[link.start:link.end])
+        # a one-word title in a question that names more ("a boy hides an alien in his house", "review
+        # of one battle after another") may be an ordinary word, unless it is written with a capital
+        named_by_longer = {i for link in links if not _one_word(words[link.start:link.end])
+                           for i in range(link.start, link.end)}
+        return [_weaker(link, 0.7) if _one_word(words[link.start:link.end])
+                and any(names_something(w) for i, w in enumerate(words)
+                        if i not in named_by_longer and not link.start <= i < link.end)
                 and not _capitalised(question, words[link.start:link.end]) else link for link in links]
 
     def film(self, phrase: str) -> Link | None:
@@ -259,3 +265,28 @@ def confident(links: list[Link]) -> list[Link]:
 def named_words(text: str) -> list[str]:
     """The words of `text` that may name a film or person (see `names_something`)."""
     return [w for w in _words(text) if names_something(w)]
+
+
+def missing_title(question: str, found_titles: list[str]) -> str | None:
+    """The title a question about one film names ("is anora any good?", "conclave 2024 plot") when no
+    film found for it has that title: the answer says so rather than answer for another film. None
+    when the question names no title, describes a film instead, or names one of `found_titles`."""
+    words = _words(question)
+    named = [i for i, w in enumerate(words) if names_something(w)]
+    if not named or DESCRIBED.search(question) or named[-1] - named[0] >= MISSING_TITLE_WORDS:
+        return None
+    start, end = named[0], named[-1] + 1
+    while start > 0 and words[start - 1] in INSIDE_TITLES:
+        start -= 1
+    while end < len(words) and words[end] in INSIDE_TITLES:
+        end += 1
+    phrase = " ".join(words[start:end])
+    for title in found_titles:
+        key = title_key(title)
+        shortened = f" {phrase} " in f" {key} " and 3 * len(named) >= 2 * len(named_words(key))  # "grand budapest"
+        initials = all(len(w) == 1 for w in phrase.split()) and key.startswith(f"{phrase} ")  # "e.t."
+        if shortened or initials or fuzz.ratio(phrase, key) >= TITLE_CUTOFF:
+            return None
+    year = _year(question)
+    title = " ".join(w if 0 < i and w in SMALL_WORDS else w.capitalize() for i, w in enumerate(phrase.split()))
+    return title + (f" ({year})" if year else "")

@@ -125,7 +125,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     elif re.search(r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted)|who'?s in|who (is|was|else is) in|lead roles?)\b",
                    low):
         intent = "cast"
-    elif re.search(r"\b(review|opinion|worth (it|watching)|reception|critics?|audience think)\b", low):
+    elif re.search(r"\b(review|critique|opinion|worth (it|watching|seeing)|any good|reception|critics?|audience think)\b", low):
         intent = "review"
     elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"

@@ -104,16 +104,22 @@ class Assistant:
             conversation_id = str(uuid.uuid4())
         plan = resolve(question, self.retriever.understand(question), turns, self.store)
         u = plan.understanding
-        movies = self.retriever.retrieve(question, u, plan).movies
+        found = self.retriever.retrieve(question, u, plan)
+        movies = found.movies
         retrieval_time = time.perf_counter() - started
 
         records = movies[: self.top_k]
         shown = movies if u.intent == "filmography" else movies[: max(self.top_k, 1)]
         sources = [{"id": m.id, "title": m.title, "year": m.year} for m in shown]
         cards = [card(m) for m in shown]
-        request = AnswerRequest(question, u, movies, self._messages(question, u, plan, records, turns),
-                                context=self._context(plan))
+        context = self._context(plan)
+        if found.missing_title:
+            context["missing_title"] = found.missing_title
+        request = AnswerRequest(question, u, movies, self._messages(question, u, plan, records, turns,
+                                                                    found.missing_title), context=context)
         understanding = {**u.to_dict(), **plan.describe()}
+        if found.missing_title:
+            understanding["missing_title"] = found.missing_title
         if fallback := self.store.search_fallback():
             understanding["search_fallback"] = {"method": "lexical", "reason": fallback}
         answer_id = str(uuid.uuid4())
@@ -207,11 +213,14 @@ class Assistant:
             log.exception("could not log the interrupted answer %s", answer_id)
 
     def _messages(self, question: str, u: Understanding, plan: Plan, records: list[Movie],
-                  turns: list[dict]) -> list[dict]:
+                  turns: list[dict], missing_title: str | None = None) -> list[dict]:
         quoted = turns[-PROMPT_TURNS:]
         older = turns[:-PROMPT_TURNS]
         films = {f["id"]: f"{f['title']} ({f['year']})" if f.get("year") else f["title"] for f in plan.known_films}
         guidance = [GUIDANCE.get(u.intent, "")]
+        if missing_title:
+            guidance.append(f"The catalogue has no film called {missing_title}: say so first, then offer the "
+                            "nearest titles from the records; do not answer as if one of them were it.")
         if plan.subject is not None:
             guidance.append(f"In the question, \"it\" means {plan.subject.label()}.")
         if u.intent == "filmography" and u.person and plan.follow_up == "person":

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .conversation import FILM_PRONOUN, Plan, similarity_text
-from .linking import CONFIDENT, Linker
+from .linking import CONFIDENT, Linker, missing_title
 from .movies import Movie
 from .query import LIST_INTENTS, Understanding, understand
 from .search import Filters, Hit, SearchStore
 
 FILMOGRAPHY_LIMIT = 500
+NAMES_ONE_FILM = ("fact", "director", "cast", "plot", "review")  # questions that name the film they are about
 MAX_EXCLUDED = 200  # films left out of a recommendation at most (the conversation's suggestions)
 
 
@@ -21,6 +22,7 @@ class Retrieval:
 
     hits: list[Hit]
     filters: Filters = field(default_factory=Filters)
+    missing_title: str | None = None  # the film the question names is not in the catalogue
 
     @property
     def movies(self) -> list[Movie]:
@@ -96,6 +98,9 @@ class Retriever:
         if subject is not None:
             first = Hit(subject, hits[0].score if hits else 0.0, hits[0].method if hits else "lexical")
             hits = [first] + [h for h in hits if h.movie.id != subject.id]
+        elif u.intent in NAMES_ONE_FILM and not stated and u.film is None and not u.person:
+            missing = missing_title(question, [h.movie.title for h in hits])
+            return Retrieval(hits, filters, missing)
         return Retrieval(hits, filters)
 
     def _compared(self, title: str, plan: Plan) -> list[Hit]:

@@ -45,17 +45,17 @@ voice voices voiced appear appears appeared acted acts
 budget cost costs box office revenue gross grossed earn earned money
 long length runtime minutes mins hours hour rated rating ratings score scored votes vote
 release released releases come came out year date old older oldest new newer newest recent
-plot story storyline summary summarise summarize happens happen review reviews reviewed opinion
+plot story storyline summary summarise summarize happens happen review reviews reviewed opinion critique
 genre genres kind type language tagline keywords themes status produced producer studio
 compare compared comparison versus vs better worse best worst longer shorter higher lower
 like liked love loved hate hated think thought worth watching watch see seen good great bad
-else other another again similar same part
+else other again similar same part
 """.split())
 
 # Words that are never a title or a name on their own: pronouns, greetings, moods and numbers.
 NOT_NAMES = frozenset("""
 i me my mine we us our you your yours he him his she her hers they them their it its this that these
-those there here a an the some any all every each no not yes
+those there here a an the some any all every each no not yes another
 hi hello hey thanks thank bye goodbye please ok okay sure cool nice wow lol
 sad happy funny scary cry crying tearjerker uplifting depressing dark light cozy cosy feel good
 romantic boring fun exciting intense violent gory heavy chill relaxing

@@ -332,3 +332,10 @@ def test_a_models_review_is_labelled_and_asked_for_the_rating(app, client):
     prompt = seen[0].messages[-1]["content"]
     assert "start it with 'Generated opinion:'" in prompt and "do not quote or invent any" in prompt
     assert "vote_average" in prompt and "vote_count" in prompt
+
+
+def test_a_film_not_in_the_catalogue_is_said_to_be_missing_with_the_nearest_titles(client):
+    answer = Chat(client).ask("is anora any good")
+    assert answer["answer"].startswith("I couldn't find Anora in the catalogue. The nearest titles I have are ")
+    assert answer["understanding"]["missing_title"] == "Anora"
+    assert answer["sources"], "the nearest titles are offered as sources"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from movies_assistant.linking import CONFIDENT, Linker
+from movies_assistant.linking import CONFIDENT, Linker, missing_title
 from movies_assistant.movies import Movie
 from movies_assistant.query import understand
 from movies_assistant.search import Hit
@@ -92,8 +92,32 @@ def test_an_ordinary_word_of_a_longer_description_is_not_a_confident_title(linke
     assert links and all(link.confidence < CONFIDENT for link in links)
 
 
-def test_two_mistyped_titles_of_one_question_are_both_linked(linker):
-    assert linked(linker, "is interstelar longer than inceptoin") == [("Interstellar", 2014), ("Inception", 2010)]
+def test_two_mistyped_titles_of_one_question_are_both_found(linker):
+    links = linker.films("is interstelar longer than inceptoin")
+    assert [(link.name, link.year) for link in links] == [("Interstellar", 2014), ("Inception", 2010)]
+    assert [linker.film(side).name for side in ("interstelar", "inceptoin")] == ["Interstellar", "Inception"]
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("is anora any good", "Anora"),
+    ("review of one battle after another", "One Battle After Another"),
+    ("conclave 2024 plot", "Conclave (2024)"),  # a film whose title merely contains the word is not it
+    ("a critique of cats (2019)", "Cats (2019)"),
+])
+def test_a_title_no_found_film_has_is_reported_missing(question, missing):
+    found = ["The Conclave of Shadows", "Cats & Dogs", "Battle: Los Angeles", "Anima"]
+    assert missing_title(question, found) == missing
+
+
+@pytest.mark.parametrize("question, found", [
+    ("who directed grand budapest", ["The Grand Budapest Hotel"]),
+    ("what is the matrix about", ["The Matrix"]),
+    ("plot of inceptoin", ["Inception"]),
+    ("who directed the movie about a shark", ["Jaws"]),  # a description, not a title
+    ("what's it about", []),
+])
+def test_a_title_a_found_film_has_or_a_description_is_not_missing(question, found):
+    assert missing_title(question, found) is None
 
 
 def test_a_shortened_title_links_as_one_side_of_a_comparison(linker):

@@ -18,6 +18,7 @@ from .base import AnswerRequest, Completion, Stream
 LANGUAGE_NAMES = {code: word.title() for word, code in reversed(list(LANGUAGE_WORDS.items()))}
 LANGUAGE_NAMES.update({"en": "English", "ja": "Japanese", "hi": "Hindi", "cn": "Cantonese"})
 LIST_SIZE = 5
+NEAREST_TITLES = 3  # offered when the film asked about is not in the catalogue
 CHUNK_WORDS = 3  # words per streamed chunk
 GENERATED_OPINION = "Generated opinion, not a published review:"
 
@@ -51,6 +52,10 @@ def compose(request: AnswerRequest) -> str:
     u, movies = request.understanding, request.movies
     if u.intent == "small_talk":
         return reply(u.act)
+    if missing := request.context.get("missing_title"):
+        nearest = [m.label() for m in movies[:NEAREST_TITLES]]
+        return f"I couldn't find {missing} in the catalogue." + (
+            f" The nearest titles I have are {names(nearest)}." if nearest else "")
     if not movies:
         if u.person and u.intent == "filmography":
             return f"I couldn't find any films with {u.person} in the catalogue."
