@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
-from .linking import named_words
+from .linking import named_words, title_key
 from .query import PERSON_WORK, Understanding
 from .search import Filters, SearchStore
 from .search.base import normalize_title
@@ -49,6 +49,9 @@ REJECT = re.compile(
     re.I,
 )
 SHORT_FOLLOW_UP_WORDS = 10
+SEQUEL = re.compile(r"\b(?:part|chapter) (\d|two|three|four|ii|iii|iv)\b|\bthe (?:sequel|next one)\b", re.I)
+NUMBERS = {"two": "2", "three": "3", "four": "4", "ii": "2", "iii": "3", "iv": "4"}
+ELLIPSIS = re.compile(r"^\s*(and|what about|how about|same for)\b", re.I)
 ABOUT_ONE_FILM = ("fact", "cast", "director", "plot", "review", "general")
 ROLE = re.compile(r"\bwho (?:plays|played|voices|voiced|is playing|portrays|portrayed) (.+?)\W*$", re.I)
 SIMILAR_KEYWORDS = 8
@@ -122,9 +125,11 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
     elif last is not None and u.intent == "filmography" and u.person:
         pass  # "what else did Fincher make?" names its person: a filmography, not more of the last list
     elif last is not None and short and u.intent != "comparison":
-        subject = _role_of(question, u, last, last_state, store) \
+        subject = _sequel(question, last, last_state, store) or _role_of(question, u, last, last_state, store) \
             or (None if u.film is not None else _referred_film(question, last, last_state, store)
                 or _shortened_title(question, u, last, last_state, store))
+        if ELLIPSIS.search(question) and u.intent == "general" and last_state.get("intent") in ABOUT_ONE_FILM:
+            u.intent, u.fact_field = last_state["intent"], last_state.get("fact_field")  # "and part 2?"
         person = _referred_person(question, u, last, last_state, store)
         previous_recommendation = last_state.get("intent") == "recommendation"
         follow_recommendation = bool(SIMILAR.search(question) or MORE.search(question)
@@ -219,6 +224,20 @@ def _role_of(question: str, u: Understanding, last: dict, state: dict, store: Se
     role = ROLE.search(question)
     words = set(named_words(f"{subject.title} {subject.overview} {subject.tagline}"))
     return subject if role and set(named_words(role.group(1))) <= words else None
+
+
+def _sequel(question: str, last: dict, state: dict, store: SearchStore) -> Movie | None:
+    """The sequel "part 2" / "the sequel" means: the film of the last turn's series with that number."""
+    m = SEQUEL.search(question)
+    subject = _last_subject(last, state, store, lists=True) if m else None
+    if subject is None:
+        return None
+    number = (m.group(1) or "2").lower()
+    number = NUMBERS.get(number, number)
+    base = re.sub(r" (part )?(1|one|i)$", "", title_key(subject.title))
+    wanted = {f"{base} {number}", f"{base} part {number}", f"{base} chapter {number}"}
+    hits = store.search(f"{subject.title} {number}", k=10)
+    return next((h.movie for h in hits if title_key(h.movie.title) in wanted), None)
 
 
 def _shortened_title(question: str, u: Understanding, last: dict, state: dict, store: SearchStore) -> Movie | None:

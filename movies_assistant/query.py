@@ -25,7 +25,7 @@ FACT_FIELDS = {
     "release_date": r"\b(when|what year|release date|released|come out|came out)\b",
     "budget": r"\bbudget|cost to make\b",
     "revenue": r"\b(revenue|box office|gross(ed)?|earn(ed)?|made at)\b",
-    "runtime": r"\b(runtime|how long|length|minutes)\b",
+    "runtime": r"\b(runtime|how long|length|minutes|how many (hours|minutes))\b",
     "rating": r"\b(rating|rated|score|votes?)\b",
     "genres": r"\bgenres?\b|what kind of (movie|film)",
     "language": r"\b(language|spoken)\b",

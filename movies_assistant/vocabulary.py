@@ -49,7 +49,7 @@ plot story storyline summary summarise summarize happens happen review reviews r
 genre genres kind type language tagline keywords themes status produced producer studio
 compare compared comparison versus vs better worse best worst longer shorter higher lower
 like liked love loved hate hated think thought worth watching watch see seen good great bad
-else other again similar same part
+else other again similar same part sequel prequel
 """.split())
 
 # Words that are never a title or a name on their own: pronouns, greetings, moods and numbers.

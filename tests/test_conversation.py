@@ -339,3 +339,14 @@ def test_a_film_not_in_the_catalogue_is_said_to_be_missing_with_the_nearest_titl
     assert answer["answer"].startswith("I couldn't find Anora in the catalogue. The nearest titles I have are ")
     assert answer["understanding"]["missing_title"] == "Anora"
     assert answer["sources"], "the nearest titles are offered as sources"
+
+
+def test_part_two_and_the_sequel_mean_the_next_film_of_the_series(client):
+    chat = Chat(client)
+    chat.ask("the godfather how many hours")
+    assert "175 minutes" in chat.answers[0]["answer"]
+    answer = chat.ask("and part 2")  # the same question, about the sequel
+    assert ids(answer)[0] == 240 and "200 minutes" in answer["answer"]
+    chat = Chat(client)
+    chat.ask("what is back to the future about")
+    assert ids(chat.ask("who directed the sequel"))[0] == 165
