@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -29,13 +29,14 @@ TITLE_CUTOFF = 86  # rapidfuzz ratio (0-100) a mistyped phrase needs to be read 
 NAME_CUTOFF = 86  # ... and as a person's full name
 SHORTENED_BY_CHARS = 12  # a shortened title leaves out a few words at most ("the", "hotel")
 FUZZY_MIN_CHARS = 6  # shorter phrases are only linked exactly ("alien" is not "aliens")
-MIN_FILMS_FOR_SURNAME = 2  # a surname alone names someone with at least this many popular films
+TOPIC_FILMS = 3  # a word among the keywords of this many films is a topic ("zombie"), not a surname
 CATALOGUE_SECONDS = 300
 WELL_KNOWN_SHARE = 0.5  # a namesake with half the votes of the most-voted one is as well known
 CONFIDENT = 0.85  # links below this are reported but not acted on
 ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8"}
 SMALL_WORDS = {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with", "by"}
 INSIDE_TITLES = {"one", "two", "three", "another", "last", "first"}  # "One Battle After Another"
+FILM_WORDS = {"movie", "movies", "film", "films", "flick", "flicks"}
 MISSING_TITLE_WORDS = 6  # a longer run of words describes a film rather than names one
 DESCRIBED = re.compile(r"\b(movie|film|one)\s+(with|where|about|that|in which|whose|who|set)\b", re.I)
 YEAR = re.compile(r"\b(18|19|20)\d\d\b")
@@ -74,7 +75,7 @@ class Catalogue:
 
     def __init__(self, movies: list[Movie]):
         self.films: dict[str, list[_Film]] = defaultdict(list)
-        people: dict[str, tuple[str, int, int]] = {}  # key -> (name, films, votes)
+        people: dict[str, tuple[str, int]] = {}  # key -> (name, votes of their films)
         for m in movies:
             key = title_key(m.title)
             if key:
@@ -82,17 +83,18 @@ class Catalogue:
             for name in dict.fromkeys(m.directors + m.cast[:CAST_PER_FILM]):
                 person_key = normalize_title(name)
                 if person_key:
-                    _, films, votes = people.get(person_key, (name, 0, 0))
-                    people[person_key] = (name, films + 1, votes + m.vote_count)
+                    people[person_key] = (name, people.get(person_key, (name, 0))[1] + m.vote_count)
         self.title_keys = list(self.films)
-        self.people = {key: name for key, (name, _, _) in people.items()}
+        self.people = {key: name for key, (name, _) in people.items()}
         self.person_keys = list(self.people)
         by_surname: dict[str, tuple[int, str]] = {}
-        for key, (name, films, votes) in people.items():
+        for key, (name, votes) in people.items():
             parts = key.split()
-            if len(parts) >= 2 and films >= MIN_FILMS_FOR_SURNAME and votes > by_surname.get(parts[-1], (0, ""))[0]:
+            if len(parts) >= 2 and votes > by_surname.get(parts[-1], (0, ""))[0]:
                 by_surname[parts[-1]] = (votes, name)
-        self.surnames = {surname: name for surname, (_, name) in by_surname.items()}
+        topics = Counter(w for m in movies for w in {w for k in m.keywords for w in title_key(k).split()})
+        self.surnames = {surname: name for surname, (_, name) in by_surname.items()
+                         if topics[surname] < TOPIC_FILMS and surname not in self.films}
         self.surname_keys = list(self.surnames)
 
     def film(self, key: str, year: int | None) -> _Film:
@@ -280,6 +282,8 @@ def missing_title(question: str, found_titles: list[str]) -> str | None:
         start -= 1
     while end < len(words) and words[end] in INSIDE_TITLES:
         end += 1
+    if any(w in FILM_WORDS for w in words[start:end]):
+        return None  # "a short horror film under ninety minutes" describes films
     phrase = " ".join(words[start:end])
     for title in found_titles:
         key = title_key(title)

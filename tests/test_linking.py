@@ -36,7 +36,8 @@ CATALOGUE = [
     film(18, "E.T. the Extra-Terrestrial", 1982, 6500, 7.5, ["Steven Spielberg"]),
     film(19, "Zodiac", 2007, 4000, 7.5, ["David Fincher"], ["Jake Gyllenhaal"]),
     film(20, "Se7en", 1995, 9000, 8.3, ["David Fincher"], ["Brad Pitt"]),
-]
+    film(21, "House of 1000 Corpses", 2003, 1500, 6.0, ["Rob Zombie"]),
+] + [Movie(100 + i, f"Dead Town {i}", keywords=["zombie", "survival"], vote_count=50) for i in range(3)]
 
 
 class CatalogueStore:
@@ -139,6 +140,11 @@ def test_a_person_is_linked_by_full_name_surname_or_typo(linker, question, perso
 
 def test_a_surname_alone_is_not_a_person_when_the_question_names_more(linker):
     assert linker.person("a kubrick style story about a hotel") is None
+
+
+def test_a_word_that_is_a_topic_of_films_is_not_a_surname(linker):
+    assert linker.person("zombie movies") is None  # not Rob Zombie's films
+    assert linker.person("rob zombie movies").name == "Rob Zombie"
 
 
 def test_the_catalogue_is_read_once(linker):
