@@ -51,7 +51,7 @@ def test_filmography_is_complete_and_by_date(client, sample):
     text = body["answer"]
     positions = [text.index(m.label()) for m in expected]
     assert positions == sorted(positions)
-    assert f"{len(expected)} film(s)" in text
+    assert f"{len(expected)} films" in text
 
 
 def test_comparison_fetches_each_film(client, sample):
@@ -96,3 +96,22 @@ def test_every_named_film_is_a_source(client):
         labels = {f"{s['title']} ({s['year']})" for s in body["sources"]}
         for title, year in re.findall(r"([A-Z][^:\n·;]*?) \((\d{4})\)", body["answer"]):
             assert any(label.endswith(f"{title} ({year})") for label in labels), (title, year, labels)
+
+
+def test_plots_are_cut_at_sentence_ends_not_at_abbreviations():
+    from movies_assistant.llm.composer import first_sentences
+
+    text = "Dr. Alan Grant visits St. Louis with J.R.R. Smith. A storm hits. Nobody is safe."
+    assert first_sentences(text, 1) == "Dr. Alan Grant visits St. Louis with J.R.R. Smith."
+    assert first_sentences(text, 2) == "Dr. Alan Grant visits St. Louis with J.R.R. Smith. A storm hits."
+
+
+@pytest.mark.parametrize("genres, kind", [
+    (["Action", "Science Fiction"], "an action and science fiction film"),
+    (["Drama"], "a drama film"),
+    ([], "a film"),
+])
+def test_a_review_names_what_a_film_is_in_plain_english(genres, kind):
+    from movies_assistant.llm.composer import kind_of_film
+
+    assert kind_of_film(genres) == kind

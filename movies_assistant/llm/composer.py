@@ -10,6 +10,8 @@ import re
 from datetime import date
 from typing import Iterator
 
+import pysbd
+
 from ..dialogue import reply
 from ..movies import Movie
 from ..vocabulary import LANGUAGE_WORDS
@@ -121,13 +123,23 @@ def rating(m: Movie) -> str:
     return f"is rated {m.vote_average:.1f}/10 by {m.vote_count:,} TMDB voters"
 
 
+SENTENCES = pysbd.Segmenter(language="en", clean=False)
+
+
 def first_sentences(text: str, count: int = 2) -> str:
-    parts, out = text.replace("? ", "?|").replace("! ", "!|").replace(". ", ".|").split("|"), []
-    for part in parts:
-        out.append(part)
-        if len(out) >= count:
-            break
-    return " ".join(out).strip()
+    """The first `count` sentences; "Dr.", "U.S." and "J.R.R." do not end one."""
+    return " ".join(part.strip() for part in SENTENCES.segment(text)[:count]).strip()
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 film", "45 films"."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def kind_of_film(genres: list[str]) -> str:
+    """ "an action and science fiction film", "a drama": how a review names what a film is."""
+    kind = " and ".join(g.lower() for g in genres[:2]) + " film" if genres else "film"
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
 def card(m: Movie) -> str:
@@ -210,7 +222,7 @@ def filmography(request: AnswerRequest) -> str:
         acted = any(person.lower() == c.lower() for c in m.cast)
         role = " and ".join(r for r, yes in (("director", directed), ("cast", acted)) if yes) or "cast"
         lines.append(f"- {m.label()} ({role})")
-    return f"{person} has {len(films)} film(s) in the catalogue, by release date:\n" + "\n".join(lines)
+    return f"{person} has {counted(len(films), 'film')} in the catalogue, by release date:\n" + "\n".join(lines)
 
 
 def comparison(request: AnswerRequest) -> str:
@@ -267,13 +279,12 @@ def review(request: AnswerRequest) -> str:
     if texts:
         s = review_sentiment(texts)
         return (
-            f"{m.label()} has {s['reviews']} audience review(s) in the data: {s['positive']} read positive, "
+            f"{m.label()} has {counted(s['reviews'], 'audience review')} in the data: {s['positive']} read positive, "
             f"{s['negative']} negative and {s['mixed']} mixed (a word-list estimate, not a reading of each one). "
             f"Its audience rating: it {rating(m)}."
         )
     opinion = [GENERATED_OPINION]
-    kind = "/".join(m.genres[:2]).lower() or "film"
-    about = f"{m.label()} is a {kind}"
+    about = f"{m.label()} is {kind_of_film(m.genres)}"
     if m.directors:
         about += f" directed by {names(m.directors, 2)}"
     if m.cast:
