@@ -118,10 +118,6 @@
 
   // The final answer (the grounding check may have edited it): lists, emphasis and links to the cards.
   function showAnswer(view, answer) {
-    if (typeof answer.answer_html !== "string") {
-      view.text.textContent = answer.answer;
-      return;
-    }
     const rendered = new DOMParser().parseFromString(answer.answer_html, "text/html");
     view.text.replaceChildren(...rendered.body.childNodes);
     view.text.classList.add("rich");
