@@ -11,7 +11,8 @@ server-sent events, each `event: NAME` and one `data:` line of JSON:
     token   {"text": "..."}                  one per chunk, as the model produces them
     done    the JSON answer of POST /question, with `sources` as cards (+ genres, vote_average,
             vote_count, overview), `usage` (token counts), `cost`, `timing` (incl. time_to_first_token)
-            and `grounding`; its `answer` is the final text (the grounding check may have repaired it)
+            and `grounding`; its `answer` is the final text (the grounding check may have repaired it),
+            `answer_html` the same as sanitised HTML (rendering.py), which the chat page shows
     error   {"error": "...", "status": 503}  the model failed after the stream began
 
 A failure before the first token (bad input, unknown conversation, index, model or database down) is

@@ -24,6 +24,7 @@ from .movies import Movie
 from .pricing import cost as price_cost
 from .prompts import GUIDANCE, build_messages, summarize_turns
 from .query import Understanding
+from .rendering import render
 from .retrieval import FILMOGRAPHY_LIMIT, Retriever
 from .search import SearchStore
 from .search.base import normalize_title
@@ -54,7 +55,8 @@ class Answer:
 
     def to_dict(self, cards: bool = False) -> dict:
         return {
-            "answer": self.answer, "conversation_id": self.conversation_id, "answer_id": self.answer_id,
+            "answer": self.answer, "answer_html": render(self.answer, self.cards or self.sources, self.answer_id),
+            "conversation_id": self.conversation_id, "answer_id": self.answer_id,
             "question": self.question, "sources": self.cards if cards else self.sources, "model": self.model,
             "understanding": self.understanding, "response_time": round(self.response_time, 4),
             "turn": self.turn, "grounding": self.grounding, "usage": self.usage, "cost": self.cost,

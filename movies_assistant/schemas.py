@@ -155,6 +155,8 @@ class Timing(BaseModel):
 
 class AnswerResponse(BaseModel):
     answer: str
+    answer_html: str = Field(description="the answer as sanitised HTML (Markdown rendered, named films linked "
+                                         "to `#film-{answer_id}-{film id}`), for a page to show")
     conversation_id: uuid.UUID
     answer_id: uuid.UUID
     question: str

@@ -2,8 +2,9 @@
 
 The page posts questions to `/question/stream` and reads the server-sent events with fetch() and a
 ReadableStream (EventSource cannot POST), shows the answer as it streams and the sources as cards,
-keeps the conversation id for follow-ups and posts +1/-1 to `/feedback`. Model output is only ever
-inserted as text, never as HTML.
+keeps the conversation id for follow-ups and posts +1/-1 to `/feedback`. Model output is inserted as
+text while it streams; the finished answer is the server's `answer_html` (rendering.py: Markdown
+rendered and sanitised), whose film links point at the source cards.
 """
 
 from __future__ import annotations

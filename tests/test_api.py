@@ -233,3 +233,13 @@ def test_missing_index_gives_503_and_health_says_why(settings, tmp_path):
     assert client.get("/search?q=x").status_code == 503
     health = client.get("/health")
     assert health.status_code == 503 and health.get_json()["index"]["status"] == "unavailable"
+
+
+def test_the_answer_comes_as_plain_text_and_as_safe_html(client):
+    body = ask(client, "Recommend animated movies from the 90s").get_json()
+    items = [line for line in body["answer"].splitlines() if line.startswith("- ")]
+    assert len(items) >= 2 and "<" not in body["answer"]  # the text is as it was, for curl and the CLI
+    html = body["answer_html"]
+    assert html.count("<li>") == len(items) and "- " not in html
+    anchors = {f'href="#film-{body["answer_id"]}-{s["id"]}"' for s in body["sources"]}
+    assert sum(anchor in html for anchor in anchors) >= len(items)  # each film listed links to its card

@@ -29,7 +29,8 @@ def test_page_is_served_with_attribution_and_no_build_step(client):
     js = client.get("/chat/static/chat.js")
     assert js.status_code == 200 and "javascript" in js.mimetype
     source = js.get_data(as_text=True)
-    assert "innerHTML" not in source and "insertAdjacentHTML" not in source  # model output is text only
+    assert "innerHTML" not in source and "insertAdjacentHTML" not in source  # model output is text,
+    assert source.count("parseFromString(") == 1 and "parseFromString(answer.answer_html" in source  # or sanitised
     assert "getReader()" in source and "/question/stream" in source and "/feedback" in source
     assert client.get("/chat/static/chat.css").status_code == 200
 
@@ -74,6 +75,15 @@ def test_ask_follow_up_and_feedback_in_the_browser(page, server, app):
     text = second.locator(".text").inner_text()
     assert text.startswith("Sigourney Weaver has") and "Avatar (2009)" in text
     assert second.locator("[data-testid=sources] > .source-card").count() == 6
+    # the composer's "- " lines are a list, each film a link to its card under this answer
+    assert second.locator(".text ul > li").count() == 6 and "- " not in text
+    avatar = second.locator(".text li a.film-link", has_text="Avatar (2009)")
+    card_id = avatar.get_attribute("href").removeprefix("#")
+    assert card_id == f"film-{second.get_attribute('data-answer-id')}-19995"
+    avatar.click()
+    assert page.evaluate("location.hash") == "#" + card_id
+    assert second.locator(f"[id='{card_id}']").inner_text().startswith("Avatar (2009)")
+    assert second.locator(".source-card:target").count() == 1
     conversation_id = first.get_attribute("data-answer-id") and log.answer_details(
         second.get_attribute("data-answer-id"))["conversation_id"]
     assert log.answer_details(first.get_attribute("data-answer-id"))["conversation_id"] == conversation_id
@@ -114,6 +124,29 @@ def test_model_output_is_shown_as_text_never_as_html(page, server, app):
     answer = ask(page, "Who directed Star Wars?")
     assert answer.locator(".text").inner_text() == html
     assert answer.locator(".text img, .text b").count() == 0
+    time.sleep(0.2)
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_hostile_markdown_answer_runs_no_script(page, server, app):
+    hostile = ("Star Wars (1977) was directed by George Lucas.\n"
+               "- <img src=x onerror=\"window.pwned=1\">\n"
+               "- [click me](javascript:window.pwned=2)\n"
+               "- <a href=\"javascript:window.pwned=3\">or me</a> **bold** <script>window.pwned=4</script>\n"
+               "![pixel](http://127.0.0.1:9/pixel.png)")
+    app.extensions["movies_assistant"].provider = Scripted(hostile)
+    page.goto(server + "/")
+    answer = ask(page, "Who directed Star Wars?")
+    text = answer.locator(".text")
+    assert text.locator("li").count() == 3 and text.locator("strong").inner_text() == "bold"
+    assert text.locator("img, script, [onerror]").count() == 0
+    shown = text.inner_text()
+    assert "<img src=x" in shown and "<script>window.pwned=4</script>" in shown  # raw HTML is text
+    assert "[click me](javascript:window.pwned=2)" in shown  # a javascript: link is not a link
+    hrefs = text.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == [f"#film-{answer.get_attribute('data-answer-id')}-11", "http://127.0.0.1:9/pixel.png"]
+    text.locator("a.film-link").click()
+    text.locator("li", has_text="or me").click()
     time.sleep(0.2)
     assert page.evaluate("window.pwned") is None
 

@@ -123,6 +123,9 @@ def test_stream_protocol_over_http(server, log):
     assert {"id": 11, "title": "Star Wars", "year": 1977}.items() <= star_wars.items()
     assert "Science Fiction" in star_wars["genres"] and star_wars["vote_average"] > 7 and star_wars["vote_count"] > 1000
     assert tokens == done["answer"] and "George Lucas" in tokens
+    # tokens stay text; the finished answer also comes rendered, its film linked to its card
+    assert done["answer_html"].startswith(f'<p><a href="#film-{done["answer_id"]}-11" class="film-link"')
+    assert "George Lucas" in done["answer_html"] and "answer_html" not in start
     assert done["sources"] == start["sources"] and done["model"] == "composer" and done["turn"] == 1
     assert done["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     assert done["cost"] == 0 and done["grounding"]["grounded"] is True

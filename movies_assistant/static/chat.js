@@ -1,8 +1,10 @@
 // The chat page: streams answers from POST /question/stream (server-sent events read with fetch and a
 // ReadableStream), shows sources as cards, keeps the conversation for follow-ups, sends +1/-1 feedback.
 // Enter sends the question, Shift+Enter adds a line; focus returns to the question box after each answer.
-// Everything that comes from the server is inserted with textContent, never as HTML. Requests go through
-// apiFetch (apikey.js), which adds the API key when the server asks for one.
+// Everything that comes from the server is inserted with textContent, except the finished answer's
+// answer_html, which the server rendered from Markdown and sanitised (rendering.py); it is parsed with
+// DOMParser into the answer's element. Requests go through apiFetch (apikey.js), which adds the API key
+// when the server asks for one.
 (function () {
   "use strict";
 
@@ -33,8 +35,10 @@
     conversationLabel.hidden = !id;
   }
 
-  function sourceCard(source) {
+  // The card's id is the one the answer's film links point at (rendering.card_anchor).
+  function sourceCard(source, answerId) {
     const card = element("div", "source-card");
+    if (answerId) card.id = "film-" + answerId + "-" + source.id;
     card.setAttribute("data-testid", "source-card");
     const title = element("div", "title", source.title);
     if (source.year) title.appendChild(element("span", "year", " (" + source.year + ")"));
@@ -52,6 +56,7 @@
 
   // The films the answer names come first, as cards; the other retrieved films fold away.
   function showSources(view, sources, cited) {
+    const answerId = view.node.getAttribute("data-answer-id");
     sources = sources || [];
     view.sources.replaceChildren();
     let main = sources.slice(0, 4);
@@ -61,12 +66,12 @@
       main = cited.filter(function (id) { return byId.has(id); }).map(function (id) { return byId.get(id); });
       rest = sources.filter(function (s) { return cited.indexOf(s.id) < 0; });
     }
-    main.forEach(function (s) { view.sources.appendChild(sourceCard(s)); });
+    main.forEach(function (s) { view.sources.appendChild(sourceCard(s, answerId)); });
     if (rest.length) {
       const more = element("details", "more");
       more.appendChild(element("summary", null, (main.length ? "Other retrieved films" : "Retrieved films") + " (" + rest.length + ")"));
       const list = element("div", "sources more-list");
-      rest.forEach(function (s) { list.appendChild(sourceCard(s)); });
+      rest.forEach(function (s) { list.appendChild(sourceCard(s, answerId)); });
       more.appendChild(list);
       view.sources.appendChild(more);
     }
@@ -111,8 +116,16 @@
     });
   }
 
+  // The final answer (the grounding check may have edited it): lists, emphasis and links to the cards.
+  function showAnswer(view, answer) {
+    const rendered = new DOMParser().parseFromString(answer.answer_html, "text/html");
+    view.text.replaceChildren(...rendered.body.childNodes);
+    view.text.classList.add("rich");
+  }
+
   function finish(view, answer) {
-    view.text.textContent = answer.answer;  // the final text (the grounding check may have edited it)
+    view.node.setAttribute("data-answer-id", answer.answer_id);
+    showAnswer(view, answer);
     const grounding = answer.grounding || {};
     if (grounding.repaired) {
       view.notice.hidden = false;
@@ -130,7 +143,6 @@
     if (timing.response_time !== undefined) parts.push("total " + timing.response_time.toFixed(2) + " s");
     view.meta.textContent = parts.join(" · ");
     setConversation(answer.conversation_id);
-    view.node.setAttribute("data-answer-id", answer.answer_id);
     view.node.classList.add("done");
     enableFeedback(view, answer);
   }
@@ -181,6 +193,7 @@
           const event = parseEvent(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
           if (event.name === "start") {
+            view.node.setAttribute("data-answer-id", event.data.answer_id);
             showSources(view, event.data.sources);
             setConversation(event.data.conversation_id);
           } else if (event.name === "token") {
