@@ -6,7 +6,7 @@ GENRE_WORDS = {
     r"animated|animation|cartoons?|anime": "Animation",
     r"comed(y|ies)|funny|rom[- ]?coms?": "Comedy",
     r"romantic|romance|rom[- ]?coms?|love stor(y|ies)": "Romance",
-    r"horror|scary": "Horror",
+    r"horror|scary|creepy|spooky|terrifying|frightening": "Horror",
     r"thrillers?": "Thriller",
     r"documentar(y|ies)|docs": "Documentary",
     r"westerns?": "Western",
@@ -30,4 +30,73 @@ LANGUAGE_WORDS = {
     "english": "en", "dutch": "nl", "greek": "el", "finnish": "fi", "czech": "cs", "hungarian": "hu",
     "arabic": "ar", "hebrew": "he", "israeli": "he", "indonesian": "id", "tamil": "ta", "telugu": "te",
     "mexican": "es", "argentine": "es", "argentinian": "es", "taiwanese": "zh", "austrian": "de",
+}
+
+# Moods and descriptors: what people mean by them, as filters (the fields of search `Filters`, plus
+# `older_than`: released at least that many years ago) and `words`, searched instead of the mood's own
+# words so that "a sad movie" never finds "The Sadness" by its title. `negated` is what "not X",
+# "nothing X" or "less X" mean instead. Genres add up: "a fun horror movie" is a horror comedy.
+MOODS = {
+    r"sad|tear-?jerkers?|make me (cry|weep)|made me cry|cry(ing)?|weep(y|ie)?|heart-?breaking|depressing|melancholy|"
+    r"emotional": {
+        "genres": ["Drama"], "min_votes": 100, "words": "tragic loss grief heartbreaking emotional",
+        "negated": {"exclude_genres": ["Horror", "War"], "words": "heartwarming uplifting hopeful friendship"}},
+    r"feel[- ]?good|uplifting|heart-?warming|cheer (me )?up|wholesome|hopeful|inspiring|inspirational": {
+        "exclude_genres": ["Horror", "War"], "min_rating": 6.5, "min_votes": 100,
+        "words": "heartwarming uplifting hopeful friendship"},
+    r"light-?hearted|lighter|silly|goofy|hilarious|laugh(s|ing)?|fun": {
+        "genres": ["Comedy"], "min_votes": 100, "words": "funny lighthearted friendship adventure"},
+    r"cozy|cosy|comforting|comfort (movie|film|watch)|relaxing|easy (watch|watching|to watch)": {
+        "exclude_genres": ["Horror", "War", "Thriller"], "min_rating": 6.5, "min_votes": 100,
+        "words": "heartwarming charming friendship small town family"},
+    r"gory|gore|bloody|splatter|violent|violence|brutal|graphic": {
+        "words": "brutal violence gore revenge",
+        "negated": {"exclude_genres": ["Horror", "War"], "words": "suspense psychological mystery atmosphere"}},
+    r"intense|gripping|suspenseful|nail-?biting|edge[- ]of[- ](my|your|the) seat|tense|adrenaline": {
+        "genres": ["Thriller"], "min_votes": 200, "words": "suspense tense race against time danger",
+        "negated": {"exclude_genres": ["Thriller", "Horror"]}},
+    r"mind-?bending|mind-?blowing|mind-?fuck|trippy|twisty|plot twists?|cerebral|thought-?provoking|"
+    r"makes? (you|me) think|confusing|complex|complicated": {
+        "min_rating": 6.5, "min_votes": 300, "words": "reality dream memory identity paradox twist",
+        "negated": {"words": "simple straightforward"}},
+    r"date night|romantic evening|first date|with (my|a) (girlfriend|boyfriend|partner|wife|husband|date)": {
+        "genres": ["Romance"], "exclude_genres": ["Horror"], "min_rating": 6.0, "min_votes": 200,
+        "words": "love couple relationship charming"},
+    r"for (the )?(kids|children|little ones|my son|my daughter|a child|a kid|toddlers)|family night|"
+    r"for the whole family|kid-?friendly|family-?friendly|child-?friendly|disney": {
+        "genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 100,
+        "words": "family friendship adventure magical"},
+    r"hidden gems?|underrated|under-?appreciated|under the radar|lesser[- ]known|little[- ]known|overlooked|"
+    r"obscure|not (so |very )?well[- ]known|few people (have )?(seen|know)": {
+        "min_rating": 7.2, "min_votes": 100, "max_votes": 1500, "words": ""},
+    r"classics?|all[- ]time greats?|timeless|golden age|old[- ]school|old (movies|films)": {
+        "older_than": 30, "min_rating": 7.5, "min_votes": 1000, "words": ""},
+    r"time[- ]travel(l?ing)?|aliens?|outer space|space travel|robots?|dystopian|dystopia|cyberpunk": {
+        "genres": ["Science Fiction"], "words": ""},
+    r"pixar|ghibli|dreamworks animation|stop[- ]motion|claymation": {"genres": ["Animation"], "words": ""},
+    r"subtitles?|subtitled|dubbed|dubbing": {
+        "negated": {"language": "en"}, "words": ""},
+    r"long|lengthy|epics?": {"negated": {"runtime_max": 120}, "words": ""},
+}
+# Words that turn what follows into an exclusion: "no horror", "nothing animated", "not too violent".
+NEGATIONS = (r"no|not|nothing|none|without|less|non|anything but|except|avoid(ing)?|skip(ping)?|never|"
+             r"(do ?n[o']?t|doesn'?t|won'?t) (want|like|need|care for|feel like)( any)?|hate|sick of|tired of|"
+             r"other than|rather than|instead of|nor|free of|minus")
+# A negation reaches at most this many words, and never past these (they start a new wish).
+NEGATION_WORDS = 4
+NEGATION_END = r"but|just|only|please|something|maybe|instead|rather|yet|though|with|that|which"
+# Spelled numbers for runtimes, ratings and relative years ("ninety minutes", "the past five years").
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a couple of": 2, "a couple": 2,
+    "a few": 3, "a dozen": 12,
+}
+FRACTION_WORDS = {"and a half": 0.5, "and a quarter": 0.25, "and three quarters": 0.75}
+# Spelled decades: "the sixties", "the nineteen-eighties", "the noughties".
+DECADE_WORDS = {
+    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960, "seventies": 1970,
+    "eighties": 1980, "nineties": 1990, "noughties": 2000, "aughts": 2000, "two thousands": 2000,
+    "twenty tens": 2010, "twenty-tens": 2010,
 }
