@@ -46,14 +46,15 @@ MOODS = {
         "words": "heartwarming uplifting hopeful friendship"},
     r"light-?hearted|lighter|silly|goofy|hilarious|laugh(s|ing)?|fun": {
         "genres": ["Comedy"], "min_votes": 100, "words": "funny lighthearted friendship adventure"},
-    r"cozy|cosy|comforting|comfort (movie|film|watch)|relaxing|easy (watch|watching|to watch)": {
+    r"cozy|cosy|comforting|comfort (movie|film|watch)|relaxing|easy (watch|watching|to watch)|"
+    r"rainy (day|sunday|afternoon|evening|night)|lazy (sunday|afternoon|evening)|sunday afternoon": {
         "exclude_genres": ["Horror", "War", "Thriller"], "min_rating": 6.5, "min_votes": 100,
         "words": "heartwarming charming friendship small town family"},
-    r"gory|gore|bloody|splatter|violent|violence|brutal|graphic": {
+    r"gory|gore|bloody|splatter|violent|violence|brutal": {
         "words": "brutal violence gore revenge",
         "negated": {"exclude_genres": ["Horror", "War"], "words": "suspense psychological mystery atmosphere"}},
     r"intense|gripping|suspenseful|nail-?biting|edge[- ]of[- ](my|your|the) seat|tense|adrenaline": {
-        "genres": ["Thriller"], "min_votes": 200, "words": "suspense tense race against time danger",
+        "genres": ["Thriller"], "min_votes": 200, "words": "suspense tense danger survival",
         "negated": {"exclude_genres": ["Thriller", "Horror"]}},
     r"mind-?bending|mind-?blowing|mind-?fuck|trippy|twisty|plot twists?|cerebral|thought-?provoking|"
     r"makes? (you|me) think|confusing|complex|complicated": {
@@ -62,8 +63,8 @@ MOODS = {
     r"date night|romantic evening|first date|with (my|a) (girlfriend|boyfriend|partner|wife|husband|date)": {
         "genres": ["Romance"], "exclude_genres": ["Horror"], "min_rating": 6.0, "min_votes": 200,
         "words": "love couple relationship charming"},
-    r"for (the )?(kids|children|little ones|my son|my daughter|a child|a kid|toddlers)|family night|"
-    r"for the whole family|kid-?friendly|family-?friendly|child-?friendly|disney": {
+    r"for (the |my |our |your |young |little )?(kids|children|little ones|son|daughter|a child|a kid|toddlers)|"
+    r"family night|for the whole family|kid-?friendly|family-?friendly|child-?friendly|disney": {
         "genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 100,
         "words": "family friendship adventure magical"},
     r"hidden gems?|underrated|under-?appreciated|under the radar|lesser[- ]known|little[- ]known|overlooked|"
@@ -74,29 +75,33 @@ MOODS = {
     r"time[- ]travel(l?ing)?|aliens?|outer space|space travel|robots?|dystopian|dystopia|cyberpunk": {
         "genres": ["Science Fiction"], "words": ""},
     r"pixar|ghibli|dreamworks animation|stop[- ]motion|claymation": {"genres": ["Animation"], "words": ""},
-    r"subtitles?|subtitled|dubbed|dubbing": {
+    r"subtitles?|subtitled|reading subtitles": {
         "negated": {"language": "en"}, "words": ""},
-    r"long|lengthy|epics?": {"negated": {"runtime_max": 120}, "words": ""},
+    r"long|lengthy": {"negated": {"runtime_max": 120}, "words": ""},
 }
 # Words that turn what follows into an exclusion: "no horror", "nothing animated", "not too violent".
 NEGATIONS = (r"no|not|nothing|none|without|less|non|anything but|except|avoid(ing)?|skip(ping)?|never|"
              r"(do ?n[o']?t|doesn'?t|won'?t) (want|like|need|care for|feel like)( any)?|hate|sick of|tired of|"
              r"other than|rather than|instead of|nor|free of|minus")
-# A negation reaches at most this many words, and never past these (they start a new wish).
+# A negation reaches at most this many words, and never past these (they start a new wish or say what
+# the film is for: "nothing too scary for my kids").
 NEGATION_WORDS = 4
-NEGATION_END = r"but|just|only|please|something|maybe|instead|rather|yet|though|with|that|which"
+NEGATION_END = (r"but|just|only|please|something|anything|maybe|instead|rather|yet|though|with|that|which|for|in|"
+                r"from|set|about|made|released|directed|starring|by|like|so|because|since|i|we|my|our")
+# After a negation, these negate only the next word: "not too violent thriller" still wants a thriller.
+DEGREE_WORDS = r"too|very|so|overly|that|super|particularly|excessively|really|all that"
 # Spelled numbers for runtimes, ratings and relative years ("ninety minutes", "the past five years").
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a couple of": 2, "a couple": 2,
-    "a few": 3, "a dozen": 12,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }
+# Vague counts, read as numbers only before a unit ("the past few years", "a couple of hours").
+COUNT_WORDS = {"a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3, "few": 3, "several": 3, "a dozen": 12}
 FRACTION_WORDS = {"and a half": 0.5, "and a quarter": 0.25, "and three quarters": 0.75}
 # Spelled decades: "the sixties", "the nineteen-eighties", "the noughties".
 DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960, "seventies": 1970,
     "eighties": 1980, "nineties": 1990, "noughties": 2000, "aughts": 2000, "two thousands": 2000,
-    "twenty tens": 2010, "twenty-tens": 2010,
 }

@@ -85,8 +85,10 @@ def test_intents(question, intent):
     ("movies like blade runner 2049", {}),
     # genres and their synonyms
     ("sci fi", {"genres": ["Science Fiction"]}),
-    ("science-fiction classics", {"genres": ["Science Fiction"]}),
-    ("cartoons for kids", {"genres": ["Animation", "Family"]}),
+    # "classics" are older and well rated; films for kids leave horror out
+    ("science-fiction classics", {"genres": ["Science Fiction"], "year_max": 1996, "min_rating": 7.5,
+                                  "min_votes": 1000}),
+    ("cartoons for kids", {"genres": ["Animation", "Family"], "exclude_genres": ["Horror"], "min_votes": 100}),
     ("anime", {"genres": ["Animation"], "language": "ja"}),
     ("romcoms", {"genres": ["Comedy", "Romance"]}),
     ("scary movies", {"genres": ["Horror"]}),
@@ -142,6 +144,81 @@ def test_filters(text, expected):
 ])
 def test_filters_apply_to_list_requests_only(question, filters):
     assert understand(question, known, today=TODAY).filters.to_dict() == filters
+
+
+@pytest.mark.parametrize("text, expected", [
+    # spelled numbers, fractions and decades
+    ("under ninety minutes", {"runtime_max": 90}),
+    ("longer than two and a half hours", {"runtime_min": 150}),
+    ("ninety-five minutes or less", {"runtime_max": 95}),
+    ("at least one hundred and twenty minutes", {"runtime_min": 120}),
+    ("under half an hour", {"runtime_max": 30}),
+    ("around two hours", {"runtime_min": 105, "runtime_max": 135}),
+    ("westerns from the sixties", {"year_min": 1960, "year_max": 1969, "genres": ["Western"]}),
+    ("the early nineteen-eighties", {"year_min": 1980, "year_max": 1983}),
+    ("'80s horror", {"year_min": 1980, "year_max": 1989, "genres": ["Horror"]}),
+    ("70s thrillers", {"year_min": 1970, "year_max": 1979, "genres": ["Thriller"]}),
+    # relative to today (2026)
+    ("movies from the last 10 years", {"year_min": 2017}),
+    ("the past five years", {"year_min": 2022}),
+    ("over the last decade", {"year_min": 2017}),
+    ("the last couple of years", {"year_min": 2025}),
+    ("films more than thirty years old", {"year_max": 1996}),
+    ("rated above seven", {"min_rating": 7.0}),
+    ("horror with good ratings", {"genres": ["Horror"], "min_rating": 7.0, "min_votes": 200}),
+])
+def test_numbers_as_people_write_them(text, expected):
+    assert parse_filters(text, TODAY).to_dict() == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("no horror", {"exclude_genres": ["Horror"]}),
+    ("nothing animated please", {"exclude_genres": ["Animation"]}),
+    ("a comedy, but no romance", {"genres": ["Comedy"], "exclude_genres": ["Romance"]}),
+    ("i don't want anything scary", {"exclude_genres": ["Horror"]}),
+    ("non-horror halloween films", {"exclude_genres": ["Horror"]}),
+    ("without horror or war movies", {"exclude_genres": ["Horror", "War"]}),
+    ("a thriller that is not too violent", {"genres": ["Thriller"], "exclude_genres": ["Horror", "War"]}),
+    ("not too violent thriller", {"genres": ["Thriller"], "exclude_genres": ["Horror", "War"]}),
+    ("nothing too scary for my kids", {"genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 100}),
+    ("a comedy without subtitles", {"genres": ["Comedy"], "language": "en"}),
+    ("something not too long", {"runtime_max": 120}),
+])
+def test_negations_become_exclusions(text, expected):
+    assert parse_filters(text, TODAY).to_dict() == expected
+
+
+@pytest.mark.parametrize("question, filters, words", [
+    ("I need a sad movie that will make me cry", {"genres": ["Drama"]}, "grief"),
+    ("something for a date night", {"genres": ["Romance"], "exclude_genres": ["Horror"]}, "love"),
+    ("a feel-good movie", {"exclude_genres": ["Horror", "War"], "min_rating": 6.5}, "uplifting"),
+    ("scary but not gory", {"genres": ["Horror"]}, "psychological"),
+    ("something light-hearted", {"genres": ["Comedy"]}, "lighthearted"),
+    ("an intense movie", {"genres": ["Thriller"]}, "suspense"),
+    ("cozy movies for a rainy sunday", {"exclude_genres": ["Horror", "War", "Thriller"]}, "heartwarming"),
+    ("mind-bending films", {"min_rating": 6.5}, "reality"),
+    ("movies for kids", {"genres": ["Family"], "exclude_genres": ["Horror"]}, "family"),
+    ("underrated sci-fi movies", {"genres": ["Science Fiction"], "min_rating": 7.2, "max_votes": 1500}, ""),
+    ("hidden gems from the 90s", {"year_min": 1990, "year_max": 1999, "max_votes": 1500}, ""),
+    ("recommend a classic", {"year_max": 1996, "min_rating": 7.5}, ""),
+    ("something with time travel", {"genres": ["Science Fiction"]}, ""),
+])
+def test_moods_are_filters_and_meanings_not_title_words(question, filters, words):
+    """ "A sad movie" is dramas searched by what sadness means: never "The Sadness" by its title."""
+    u = understand(question, known, today=TODAY)
+    assert u.intent == "recommendation"
+    got = u.filters.to_dict()
+    assert {k: got.get(k) for k in filters} == filters
+    title_words = {"sad", "cry", "date", "night", "feel", "good", "gory", "light", "hearted", "intense", "cozy",
+                   "rainy", "sunday", "mind", "bending", "kids", "underrated", "hidden", "gems", "classic", "time"}
+    assert not title_words & set(u.topic.split()), u.topic
+    assert words in u.topic
+
+
+@pytest.mark.parametrize("question", ["is up a sad movie", "paddington, good for kids?", "is The Sadness any good?"])
+def test_a_mood_in_a_question_about_one_film_is_no_list_request(question):
+    u = understand(question, known, today=TODAY)
+    assert u.intent != "recommendation" and "Drama" not in u.filters.genres
 
 
 def test_a_description_is_searched_as_written():
