@@ -40,7 +40,7 @@ FILLER = re.compile(
     r"rated|highly|popular|about|similar|like|for|tonight|released|made|recent|latest|newest|new|"
     r"least|most|votes?|rating|score|stars?|or|higher|better|more|longer|shorter|than|no|at|"
     r"between|early|mid|late|onwards?|later|earlier|short|flicks?|shorts|something|anything|maybe|perhaps|need|"
-    r"looking|really|very|too|so|pretty|kinda|kind|sort|mood|feel|feeling|we|us|my|our|let'?s|that|will|would|"
+    r"looking|really|very|too|so|pretty|kinda|kind|sort|mood|feel|feeling|we|us|my|our|let'?s|that|would|"
     r"make|makes|but|and|also|other|others|thanks|thank|ok|okay|yeah|yes|ratings|reviews|scores)\b",
     re.I,
 )
@@ -56,6 +56,7 @@ PERSON_WORK = re.compile(r"\b(filmography|movies|films|(every|all|each) (\w+ ){0
                          r"acted|direct(ed|s)?|work(s|ed)?|roles|made)\b", re.I)
 WISH = re.compile(r"\b(something|anything|movies?|films?|flicks?|gems?|classics|picks|ideas|recommend\w*|suggest\w*|"
                   r"need|want|looking for|watch|show me|give me)\b")
+ABOUT_IT = re.compile(r"\b(is|was|does|did|will|would|has) (it|this|that)\b")
 YES_NO = re.compile(r"(is|was|are|were|does|did|would|will|has|have)\b(?! there\b)")
 DESCRIPTION_WORDS = 4  # a question with this many words besides filters describes a film
 RECENT_YEARS = 5  # "recent films": released in the last 5 calendar years
@@ -103,10 +104,11 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     titles = comparison_titles(q)
     fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
     topic = strip_filler(low)
-    asks_list = bool(LIST_START.match(low))
+    asks_list = bool(LIST_START.match(low)) and not ABOUT_IT.search(low)  # not "good will hunting, is it sad"
     one_film = bool(ONE_FILM.search(low)) and not asks_list
     # "something sad", "a movie for a date night": a wish for films ("is Up a sad movie?" asks about one)
-    described = any(moods(spelled_numbers(low))) and bool(WISH.search(low)) and not YES_NO.match(low)
+    described = (any(moods(spelled_numbers(low))) and bool(WISH.search(low)) and not YES_NO.match(low)
+                 and not ABOUT_IT.search(low))
 
     if titles:
         intent = "comparison"
@@ -144,6 +146,8 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         topic = " ".join(filter(None, [topic, mood_words(low)]))
     elif any(moods(spelled_numbers(low))):  # no wish for films ("paddington, good for kids?"): about one film
         filters = replace(parse_filters(low, today, with_moods=False), person=filters.person)
+        topic = " ".join(re.sub("|".join([*(rf"\b({rx})\b" for rx in MOODS), r"\b(movie|film)s?\b"]), " ", q,
+                                flags=re.I).split())  # its words as written, titles whole
     return Understanding(intent, filters, person, titles, fact_field, topic)
 
 

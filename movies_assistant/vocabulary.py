@@ -11,7 +11,7 @@ GENRE_WORDS = {
     r"documentar(y|ies)|docs": "Documentary",
     r"westerns?": "Western",
     r"war (movies?|films?|dramas?|epics?|stor(y|ies))|anti-?war": "War",
-    r"musicals?": "Music",
+    r"musicals?|music|musicians?|composers?": "Music",
     r"family|kids|children'?s": "Family",
     r"crime": "Crime",
     r"myster(y|ies)": "Mystery",

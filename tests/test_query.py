@@ -293,3 +293,36 @@ def test_a_plot_description_is_not_filtered_by_its_plot_words(client):
         "q": "the animated movie about a rat in a French restaurant who cooks for a family", "k": 10}).get_json()
     assert body["filters"] == {}
     assert "Ratatouille" in [r["title"] for r in body["results"]]
+
+
+@pytest.fixture
+def mood_store(tmp_path):
+    """Films whose titles hold mood words, beside films that have those moods."""
+    from movies_assistant.movies import Movie
+    from movies_assistant.search.local import LocalStore
+
+    store = LocalStore(tmp_path / "index")
+    store.rebuild([[
+        Movie(id=1, title="The Sadness", genres=["Horror"], overview="An outbreak turns a city violent.",
+              release_date="2021-01-22", vote_average=6.7, vote_count=900),
+        Movie(id=2, title="Date Night", genres=["Comedy", "Crime"], overview="A case of mistaken identity.",
+              release_date="2010-04-09", vote_average=6.2, vote_count=3000),
+        Movie(id=3, title="Letters Home", genres=["Drama"], overview="A widow's grief after a tragic loss.",
+              release_date="2015-03-01", vote_average=7.4, vote_count=400),
+        Movie(id=4, title="Spring in Paris", genres=["Romance", "Comedy"], overview="A charming love story.",
+              release_date="2012-05-01", vote_average=7.0, vote_count=800),
+    ]])
+    return store
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("I need a sad movie that will make me cry", "Letters Home"),
+    ("something for a date night", "Spring in Paris"),
+    ("a good movie, no horror and nothing romantic please", "Date Night"),
+])
+def test_moods_find_films_by_meaning_not_by_title(mood_store, question, expected):
+    from movies_assistant.retrieval import Retriever
+
+    found = Retriever(mood_store).search(question, method="lexical")
+    assert [h.movie.title for h in found.hits][:1] == [expected]
+    assert all(found.filters.accepts(h.movie) for h in found.hits)
