@@ -167,7 +167,7 @@ def parse_filters(low: str, today: date | None = None, with_moods: bool = True) 
             f.exclude_genres.append(genre)
     f.exclude_genres = [g for g in f.exclude_genres if g not in f.genres]
     for word, code in LANGUAGE_WORDS.items():
-        if re.search(rf"\b{word}\b", low):
+        if any(not inside(m, negated) for m in re.finditer(rf"\b{word}\b", low)):  # not "nothing in french"
             f.language = code
             break
     parse_rating(low, f)
@@ -252,9 +252,9 @@ def apply_mood(mood: dict, f: Filters, this_year: int) -> None:
 
 
 def mood_words(low: str) -> str:
-    """The search words that stand for the text's moods ("a sad movie": "tragic loss grief ...")."""
+    """The search text that stands for the text's moods ("a sad movie": "a heartbreaking, emotional story...")."""
     low = spelled_numbers(low)
-    return " ".join(dict.fromkeys(w for mood in moods(low) for w in mood.get("words", "").split()))
+    return " ".join(dict.fromkeys(mood["words"] for mood in moods(low) if mood.get("words")))
 
 
 def parse_years(low: str, f: Filters, this_year: int) -> None:
@@ -404,7 +404,7 @@ def strip_filler(low: str) -> str:
     """The words of a question that describe what films to find, not how to ask for them: no filter,
     mood or negation words ("not too violent" and "a sad movie" leave nothing to match titles by)."""
     text = spelled_numbers(low)
-    cut = [m.span() for rx in MOODS for m in re.finditer(rf"\b({rx})\b", text)]
+    cut = [m.span() for rx, mood in MOODS.items() if not mood.get("kept") for m in re.finditer(rf"\b({rx})\b", text)]
     cut += [(start, end) for start, end in negated_spans(text)  # "no horror", not "no country for old men"
             if any(re.search(rf"\b({rx})\b", text[start:end]) for rx in [*GENRE_WORDS, *MOODS])]
     chars = list(text)

@@ -35,49 +35,52 @@ LANGUAGE_WORDS = {
 # Moods and descriptors: what people mean by them, as filters (the fields of search `Filters`, plus
 # `older_than`: released at least that many years ago) and `words`, searched instead of the mood's own
 # words so that "a sad movie" never finds "The Sadness" by its title. `negated` is what "not X",
-# "nothing X" or "less X" mean instead. Genres add up: "a fun horror movie" is a horror comedy.
+# "nothing X" or "less X" mean instead. Genres add up: "a fun horror movie" is a horror comedy. A theme
+# that is `kept` stays in the search text too ("time travel" is what the films are about).
 MOODS = {
     r"sad|tear-?jerkers?|make me (cry|weep)|made me cry|cry(ing)?|weep(y|ie)?|heart-?breaking|depressing|melancholy|"
     r"emotional": {
-        "genres": ["Drama"], "min_votes": 100, "words": "tragic loss grief heartbreaking emotional",
-        "negated": {"exclude_genres": ["Horror", "War"], "words": "heartwarming uplifting hopeful friendship"}},
+        "genres": ["Drama"], "min_votes": 500, "words": "a heartbreaking, emotional story of loss and grief",
+        "negated": {"exclude_genres": ["Horror", "War"],
+                    "words": "a heartwarming, uplifting story full of hope and friendship"}},
     r"feel[- ]?good|uplifting|heart-?warming|cheer (me )?up|wholesome|hopeful|inspiring|inspirational": {
-        "exclude_genres": ["Horror", "War"], "min_rating": 6.5, "min_votes": 100,
-        "words": "heartwarming uplifting hopeful friendship"},
+        "exclude_genres": ["Horror", "War"], "min_rating": 6.5, "min_votes": 500,
+        "words": "a heartwarming, uplifting story full of hope and friendship"},
     r"light-?hearted|lighter|silly|goofy|hilarious|laugh(s|ing)?|fun": {
-        "genres": ["Comedy"], "min_votes": 100, "words": "funny lighthearted friendship adventure"},
+        "genres": ["Comedy"], "min_votes": 500, "words": "a funny, lighthearted and charming comedy"},
     r"cozy|cosy|comforting|comfort (movie|film|watch)|relaxing|easy (watch|watching|to watch)|"
     r"rainy (day|sunday|afternoon|evening|night)|lazy (sunday|afternoon|evening)|sunday afternoon": {
-        "exclude_genres": ["Horror", "War", "Thriller"], "min_rating": 6.5, "min_votes": 100,
-        "words": "heartwarming charming friendship small town family"},
+        "exclude_genres": ["Horror", "War", "Thriller"], "min_rating": 6.5, "min_votes": 500,
+        "words": "a heartwarming, charming story about friendship and family"},
     r"gory|gore|bloody|splatter|violent|violence|brutal": {
-        "words": "brutal violence gore revenge",
-        "negated": {"exclude_genres": ["Horror", "War"], "words": "suspense psychological mystery atmosphere"}},
+        "min_votes": 300, "words": "a brutal and bloody story of violence and gore",
+        "negated": {"exclude_genres": ["Horror", "War"], "words": "a suspenseful, atmospheric psychological mystery"}},
     r"intense|gripping|suspenseful|nail-?biting|edge[- ]of[- ](my|your|the) seat|tense|adrenaline": {
-        "genres": ["Thriller"], "min_votes": 200, "words": "suspense tense danger survival",
+        "genres": ["Thriller"], "min_votes": 500, "words": "a tense, gripping story of suspense and danger",
         "negated": {"exclude_genres": ["Thriller", "Horror"]}},
     r"mind-?bending|mind-?blowing|mind-?fuck|trippy|twisty|plot twists?|cerebral|thought-?provoking|"
     r"makes? (you|me) think|confusing|complex|complicated": {
-        "min_rating": 6.5, "min_votes": 300, "words": "reality dream memory identity paradox twist",
-        "negated": {"words": "simple straightforward"}},
+        "min_rating": 7.0, "min_votes": 1000,
+        "words": "a puzzling story about reality, dreams and memory with a twist ending",
+        "negated": {"words": "a simple, straightforward story"}},
     r"date night|romantic evening|first date|with (my|a) (girlfriend|boyfriend|partner|wife|husband|date)": {
-        "genres": ["Romance"], "exclude_genres": ["Horror"], "min_rating": 6.0, "min_votes": 200,
-        "words": "love couple relationship charming"},
+        "genres": ["Romance"], "exclude_genres": ["Horror"], "min_rating": 6.5, "min_votes": 500,
+        "words": "a charming, romantic story about a couple falling in love"},
     r"for (the |my |our |your |young |little )?(kids|children|little ones|son|daughter|a child|a kid|toddlers)|"
     r"family night|for the whole family|kid-?friendly|family-?friendly|child-?friendly|disney": {
-        "genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 100,
-        "words": "family friendship adventure magical"},
+        "genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 300,
+        "words": "a fun family adventure about friendship and magic"},
     r"hidden gems?|underrated|under-?appreciated|under the radar|lesser[- ]known|little[- ]known|overlooked|"
     r"obscure|not (so |very )?well[- ]known|few people (have )?(seen|know)": {
-        "min_rating": 7.2, "min_votes": 100, "max_votes": 1500, "words": ""},
+        "min_rating": 7.2, "min_votes": 100, "max_votes": 1500},
     r"classics?|all[- ]time greats?|timeless|golden age|old[- ]school|old (movies|films)": {
-        "older_than": 30, "min_rating": 7.5, "min_votes": 1000, "words": ""},
+        "older_than": 30, "min_rating": 7.5, "min_votes": 1000},
+    # themes: their own words stay searched ("kept")
     r"time[- ]travel(l?ing)?|aliens?|outer space|space travel|robots?|dystopian|dystopia|cyberpunk": {
-        "genres": ["Science Fiction"], "words": ""},
-    r"pixar|ghibli|dreamworks animation|stop[- ]motion|claymation": {"genres": ["Animation"], "words": ""},
-    r"subtitles?|subtitled|reading subtitles": {
-        "negated": {"language": "en"}, "words": ""},
-    r"long|lengthy": {"negated": {"runtime_max": 120}, "words": ""},
+        "genres": ["Science Fiction"], "kept": True},
+    r"pixar|ghibli|dreamworks animation|stop[- ]motion|claymation": {"genres": ["Animation"], "kept": True},
+    r"subtitles?|subtitled|reading subtitles": {"negated": {"language": "en"}},
+    r"long|lengthy": {"negated": {"runtime_max": 120}},
 }
 # Words that turn what follows into an exclusion: "no horror", "nothing animated", "not too violent".
 NEGATIONS = (r"no|not|nothing|none|without|less|non|anything but|except|avoid(ing)?|skip(ping)?|never|"
