@@ -7,7 +7,7 @@ Rule-based on purpose: instant, deterministic and testable. People are confirmed
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
@@ -100,15 +100,21 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     q = " ".join(question.split())
     low = q.lower()
     filters = parse_filters(low, today)
+    plain = parse_filters(low, today, with_moods=False)  # what the words state without their moods
     person = find_person(q, known_people) if known_people else None
     titles = comparison_titles(q)
     fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
     topic = strip_filler(low)
     asks_list = bool(LIST_START.match(low)) and not ABOUT_IT.search(low)  # not "good will hunting, is it sad"
     one_film = bool(ONE_FILM.search(low)) and not asks_list
-    # "something sad", "a movie for a date night": a wish for films ("is Up a sad movie?" asks about one)
-    described = (any(moods(spelled_numbers(low))) and bool(WISH.search(low)) and not YES_NO.match(low)
-                 and not ABOUT_IT.search(low))
+    # "something sad", "a horror for a date night": a wish for films ("is Up a sad movie?" asks about one)
+    spelled = spelled_numbers(low)
+    moody = any(moods(spelled))
+    about_one = bool(YES_NO.match(low) or ABOUT_IT.search(low))
+    described = moody and not about_one and bool(
+        WISH.search(low) or LIST_NOUNS.search(low) or asks_list
+        or any(inside(m, negated_spans(spelled)) for m in re.finditer(rf"\b({'|'.join(MOODS)})\b", spelled))
+        or any(not inside(m, mood_spans(spelled)) for rx in GENRE_WORDS for m in re.finditer(rf"\b({rx})\b", spelled)))
 
     if titles:
         intent = "comparison"
@@ -126,14 +132,16 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "review"
     elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"
-    elif fact_field and not (topic == "" and not filters.is_empty()):
+    elif fact_field and not (topic == "" and not plain.is_empty()):
         intent = "fact"
     elif not one_film and (asks_list or described
                            or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
-                           or (not topic and not filters.is_empty())):
+                           or (not topic and not plain.is_empty())):
         intent = "recommendation"
     else:
         intent = "general"
+    if intent != "recommendation":
+        filters = plain  # a mood narrows a wish for films, not a question ("Date Night", "is Up sad?")
 
     if person and intent in LIST_INTENTS:
         filters.person = person  # a filmography, or "sci-fi films with Sigourney Weaver"
@@ -144,10 +152,9 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         topic = q if intent == "general" else topic
     elif intent == "recommendation":  # the moods are searched by what they mean
         topic = " ".join(filter(None, [topic, mood_words(low)]))
-    elif any(moods(spelled_numbers(low))):  # no wish for films ("paddington, good for kids?"): about one film
-        filters = replace(parse_filters(low, today, with_moods=False), person=filters.person)
-        topic = " ".join(re.sub("|".join([*(rf"\b({rx})\b" for rx in MOODS), r"\b(movie|film)s?\b"]), " ", q,
-                                flags=re.I).split())  # its words as written, titles whole
+    elif moody:  # about one film: a mood word may be its title's ("Date Night"), unless asked of it
+        topic = strip_filler(low, with_moods=True) if not about_one else " ".join(re.sub(  # "is Up a sad movie"
+            "|".join([*(rf"\b({rx})\b" for rx in MOODS), r"\b(movie|film)s?\b"]), " ", q, flags=re.I).split())
     return Understanding(intent, filters, person, titles, fact_field, topic)
 
 
@@ -187,7 +194,10 @@ def spelled_numbers(low: str) -> str:
     low = re.sub(r"\ban? (?=hundred\b)", "", low)
     low = VAGUE_COUNT.sub(lambda m: str(COUNT_WORDS[m.group(1)]), low)
     low = SPELLED_NUMBER.sub(lambda m: number_text(spelled_value(m.group(0))), low)
-    return FRACTION.sub(lambda m: number_text(float(m.group(1)) + FRACTION_WORDS[m.group(2)]), low)
+    low = FRACTION.sub(lambda m: number_text(float(m.group(1)) + FRACTION_WORDS[m.group(2)]), low)
+    # "1 hour and 45 minutes", "1h30": in minutes
+    return re.sub(r"\b(\d+) ?(?:hours?|hrs?|h),? ?(?:and )?(\d+) ?(?:minutes?|mins?|m)?\b",
+                  lambda m: f"{60 * int(m.group(1)) + int(m.group(2))} minutes", low)
 
 
 def spelled_value(words: str) -> int:
@@ -225,6 +235,10 @@ def negated_spans(low: str) -> list[tuple[int, int]]:
 
 def inside(match: re.Match, spans: list[tuple[int, int]]) -> bool:
     return any(start <= match.start() < end for start, end in spans)
+
+
+def mood_spans(low: str) -> list[tuple[int, int]]:
+    return [m.span() for rx in MOODS for m in re.finditer(rf"\b({rx})\b", low)]
 
 
 def moods(low: str, negated: list[tuple[int, int]] | None = None) -> list[dict]:
@@ -308,7 +322,7 @@ def parse_years(low: str, f: Filters, this_year: int) -> None:
 
 def parse_rating(low: str, f: Filters) -> None:
     """ "rated above 7", "a rating of at least 8/10", "7+ rating", "8 or higher", "highly rated",
-    "with more than 1,000 votes", "1k+ votes"."""
+    "with more than 1,000 votes", "1k+ votes", "fewer than 500 votes"."""
     bound = r"(?:above|over|at least|higher than|more than|greater than|better than|of at least|>=?|of over)"
     scale = r"(?: ?/ ?10| out of 10| stars?)"
     score = rf"(\d+(?:\.\d+)?){scale}?"
@@ -327,8 +341,16 @@ def parse_rating(low: str, f: Filters) -> None:
     if m := (re.search(rf"\b(?:more than|over|at least|above|with|min(?:imum)?(?: of)?) {count}\+? (?:votes|ratings|reviews)\b",
                        low)
              or re.search(rf"\b{count}\+ (?:votes|ratings|reviews)\b", low)):
-        text = m.group(1).replace(",", "")
-        f.min_votes = int(float(text[:-1]) * 1000) if text.endswith("k") else int(float(text))
+        f.min_votes = vote_count(m.group(1))
+    if m := re.search(rf"\b(?:less than|fewer than|under|at most|below|max(?:imum)?(?: of)?) {count} "
+                      r"(?:votes|ratings)\b", low):
+        f.max_votes = vote_count(m.group(1))
+
+
+def vote_count(text: str) -> int:
+    """ "1,500" -> 1500, "5k" -> 5000."""
+    text = text.replace(",", "")
+    return int(float(text[:-1]) * 1000) if text.endswith("k") else int(float(text))
 
 
 def parse_runtime(low: str, f: Filters) -> None:
@@ -400,11 +422,13 @@ def comparison_titles(question: str) -> list[str]:
     return parts[:4] if len(parts) >= 2 else []
 
 
-def strip_filler(low: str) -> str:
+def strip_filler(low: str, with_moods: bool = False) -> str:
     """The words of a question that describe what films to find, not how to ask for them: no filter,
-    mood or negation words ("not too violent" and "a sad movie" leave nothing to match titles by)."""
+    mood or negation words ("not too violent" and "a sad movie" leave nothing to match titles by), unless
+    `with_moods`."""
     text = spelled_numbers(low)
-    cut = [m.span() for rx, mood in MOODS.items() if not mood.get("kept") for m in re.finditer(rf"\b({rx})\b", text)]
+    cut = [m.span() for rx, mood in MOODS.items() if not (mood.get("kept") or with_moods)
+           for m in re.finditer(rf"\b({rx})\b", text)]
     cut += [(start, end) for start, end in negated_spans(text)  # "no horror", not "no country for old men"
             if any(re.search(rf"\b({rx})\b", text[start:end]) for rx in [*GENRE_WORDS, *MOODS])]
     chars = list(text)
@@ -416,8 +440,8 @@ def strip_filler(low: str) -> str:
     for rx in list(GENRE_WORDS) + [rf"\b{w}\b" for w in LANGUAGE_WORDS]:
         text = re.sub(rf"\b({rx})\b", " ", text)
     text = re.sub(r"\b(19|20)?\d0'?s\b|\b(after|since|before|between|and|until)\b|\b\d{4}\b", " ", text)
-    text = re.sub(r"\b(last|past|previous) (\d+ )?(years?|decades?)\b|\b\d+ years old\b|\bout of\b|\bc[oa]me out\b",
-                  " ", text)
+    text = re.sub(r"\b(last|past|previous) (\d+ )?(years?|decades?)\b|\b\d+ years old\b|\bout of\b|\bc[oa]me out\b"
+                  r"|\b(of )?all[- ]time\b|\bever\b", " ", text)
     text = re.sub(r"\b(rated|above|over|under|below|within|less|around|roughly|approximately|minutes?|mins?|hours?|"
                   r"hrs?|half|prior|post|pre|"
                   r"acclaimed|critically|well|high|this year|last year|\d+(\.\d+)?k?)\b", " ", text)

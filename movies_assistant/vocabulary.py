@@ -39,22 +39,26 @@ LANGUAGE_WORDS = {
 # that is `kept` stays in the search text too ("time travel" is what the films are about).
 MOODS = {
     r"sad|tear-?jerkers?|make me (cry|weep)|made me cry|cry(ing)?|weep(y|ie)?|heart-?breaking|depressing|melancholy|"
-    r"emotional": {
+    r"emotional|heavy(?! metal)": {
         "genres": ["Drama"], "min_votes": 500, "words": "a heartbreaking, emotional story of loss and grief",
         "negated": {"exclude_genres": ["Horror", "War"],
                     "words": "a heartwarming, uplifting story full of hope and friendship"}},
     r"feel[- ]?good|uplifting|heart-?warming|cheer (me )?up|wholesome|hopeful|inspiring|inspirational": {
         "exclude_genres": ["Horror", "War"], "min_rating": 6.5, "min_votes": 500,
         "words": "a heartwarming, uplifting story full of hope and friendship"},
-    r"light-?hearted|lighter|silly|goofy|hilarious|laugh(s|ing)?|fun": {
+    r"light-?hearted|light|lighter|silly|goofy|hilarious|laugh(s|ing)?|fun": {
         "genres": ["Comedy"], "min_votes": 500, "words": "a funny, lighthearted and charming comedy"},
     r"cozy|cosy|comforting|comfort (movie|film|watch)|relaxing|easy (watch|watching|to watch)|"
     r"rainy (day|sunday|afternoon|evening|night)|lazy (sunday|afternoon|evening)|sunday afternoon": {
         "exclude_genres": ["Horror", "War", "Thriller"], "min_rating": 6.5, "min_votes": 500,
         "words": "a heartwarming, charming story about friendship and family"},
+    r"gritty|bleak|grim|disturbing|twisted|darker|dark (and gritty|and twisted|movies?|films?|stor(y|ies)|ones?)": {
+        "min_votes": 500, "words": "a grim, disturbing story of crime, corruption and despair",
+        "negated": {"exclude_genres": ["Horror"],
+                    "words": "a heartwarming, uplifting story full of hope and friendship"}},
     r"gory|gore|bloody|splatter|violent|violence|brutal": {
         "min_votes": 300, "words": "a brutal and bloody story of violence and gore",
-        "negated": {"exclude_genres": ["Horror", "War"], "words": "a suspenseful, atmospheric psychological mystery"}},
+        "negated": {"exclude_genres": ["Horror", "War"]}},
     r"intense|gripping|suspenseful|nail-?biting|edge[- ]of[- ](my|your|the) seat|tense|adrenaline": {
         "genres": ["Thriller"], "min_votes": 500, "words": "a tense, gripping story of suspense and danger",
         "negated": {"exclude_genres": ["Thriller", "Horror"]}},
@@ -63,11 +67,13 @@ MOODS = {
         "min_rating": 7.0, "min_votes": 1000,
         "words": "a puzzling story about reality, dreams and memory with a twist ending",
         "negated": {"words": "a simple, straightforward story"}},
-    r"date night|romantic evening|first date|with (my|a) (girlfriend|boyfriend|partner|wife|husband|date)": {
+    r"date night|date (movies?|films?)|romantic evening|first date|"
+    r"with (my|a) (girlfriend|boyfriend|partner|wife|husband|date)": {
         "genres": ["Romance"], "exclude_genres": ["Horror"], "min_rating": 6.5, "min_votes": 500,
         "words": "a charming, romantic story about a couple falling in love"},
     r"for (the |my |our |your |young |little )?(kids|children|little ones|son|daughter|a child|a kid|toddlers)|"
-    r"family night|for the whole family|kid-?friendly|family-?friendly|child-?friendly|disney": {
+    r"for (a|my|our) \d+[- ]years?[- ]old|family night|for the whole family|(kid|family|child)[- ]?friendly|"
+    r"disney": {
         "genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 300,
         "words": "a fun family adventure about friendship and magic"},
     r"hidden gems?|underrated|under-?appreciated|under the radar|lesser[- ]known|little[- ]known|overlooked|"
@@ -83,7 +89,8 @@ MOODS = {
     r"long|lengthy": {"negated": {"runtime_max": 120}},
 }
 # Words that turn what follows into an exclusion: "no horror", "nothing animated", "not too violent".
-NEGATIONS = (r"no|not|nothing|none|without|less|non|anything but|except|avoid(ing)?|skip(ping)?|never|"
+NEGATIONS = (r"not in the mood for( any\w*)?|no|not|isn'?t|aren'?t|wasn'?t|nothing|none|without|less|non|"
+             r"anything but|except|avoid(ing)?|skip(ping)?|never|"
              r"(do ?n[o']?t|doesn'?t|won'?t) (want|like|need|care for|feel like)( any)?|hate|sick of|tired of|"
              r"other than|rather than|instead of|nor|free of|minus")
 # A negation reaches at most this many words, and never past these (they start a new wish or say what
