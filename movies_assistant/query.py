@@ -13,8 +13,8 @@ from typing import Callable
 
 from .dialogue import dialogue_act
 from .search.base import Filters
-from .vocabulary import (COUNT_WORDS, DECADE_WORDS, FRACTION_WORDS, GENRE_WORDS, LANGUAGE_WORDS, MOODS, NEGATION_END,
-                         DEGREE_WORDS, NEGATION_WORDS, NEGATIONS, NUMBER_WORDS)
+from .vocabulary import (COUNT_WORDS, DECADE_WORDS, DEGREE_WORDS, FRACTION_WORDS, GENRE_WORDS, LANGUAGE_WORDS, MOODS,
+                         NEGATION_END, NEGATION_WORDS, NEGATIONS, NUMBER_WORDS)
 
 INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general",
            "small_talk")
@@ -109,12 +109,12 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     one_film = bool(ONE_FILM.search(low)) and not asks_list
     # "something sad", "a horror for a date night": a wish for films ("is Up a sad movie?" asks about one)
     spelled = spelled_numbers(low)
-    moody = any(moods(spelled))
+    moody, in_moods = any(moods(spelled)), mood_spans(spelled)
     about_one = bool(YES_NO.match(low) or ABOUT_IT.search(low))
     described = moody and not about_one and bool(
         WISH.search(low) or LIST_NOUNS.search(low) or asks_list
-        or any(inside(m, negated_spans(spelled)) for m in re.finditer(rf"\b({'|'.join(MOODS)})\b", spelled))
-        or any(not inside(m, mood_spans(spelled)) for rx in GENRE_WORDS for m in re.finditer(rf"\b({rx})\b", spelled)))
+        or any(inside(start, negated_spans(spelled)) for start, _ in in_moods)  # "nothing depressing"
+        or any(not inside(m.start(), in_moods) for rx in GENRE_WORDS for m in re.finditer(rf"\b({rx})\b", spelled)))
 
     if titles:
         intent = "comparison"
@@ -167,14 +167,14 @@ def parse_filters(low: str, today: date | None = None, with_moods: bool = True) 
     parse_years(low, f, this_year)
     negated = negated_spans(low)
     for rx, genre in GENRE_WORDS.items():
-        found = [inside(m, negated) for m in re.finditer(rf"\b({rx})\b", low)]
+        found = [inside(m.start(), negated) for m in re.finditer(rf"\b({rx})\b", low)]
         if False in found and genre not in f.genres:
             f.genres.append(genre)
         elif found and genre not in f.exclude_genres:
             f.exclude_genres.append(genre)
     f.exclude_genres = [g for g in f.exclude_genres if g not in f.genres]
     for word, code in LANGUAGE_WORDS.items():
-        if any(not inside(m, negated) for m in re.finditer(rf"\b{word}\b", low)):  # not "nothing in french"
+        if any(not inside(m.start(), negated) for m in re.finditer(rf"\b{word}\b", low)):  # not "nothing in french"
             f.language = code
             break
     parse_rating(low, f)
@@ -233,11 +233,12 @@ def negated_spans(low: str) -> list[tuple[int, int]]:
     return spans
 
 
-def inside(match: re.Match, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= match.start() < end for start, end in spans)
+def inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
 
 
 def mood_spans(low: str) -> list[tuple[int, int]]:
+    """Where the text names a mood or descriptor (vocabulary.MOODS)."""
     return [m.span() for rx in MOODS for m in re.finditer(rf"\b({rx})\b", low)]
 
 
@@ -247,7 +248,7 @@ def moods(low: str, negated: list[tuple[int, int]] | None = None) -> list[dict]:
     found = []
     for rx, mood in MOODS.items():
         for m in re.finditer(rf"\b({rx})\b", low):
-            meaning = mood.get("negated", {}) if inside(m, negated) else mood
+            meaning = mood.get("negated", {}) if inside(m.start(), negated) else mood
             if meaning not in found:
                 found.append(meaning)
     return found
