@@ -293,6 +293,9 @@ def _follow_recommendation(question: str, u: Understanding, plan: Plan, last: di
     # what the follow-up asks for itself wins over what is carried over
     for name, value in asked.to_dict().items():
         setattr(base, name, value)
+    # "anything else, but nothing scary" after horror films: a genre turned down is no longer wanted
+    base.genres = [g for g in base.genres if g not in asked.exclude_genres]
+    base.exclude_genres = [g for g in base.exclude_genres if g not in asked.genres]
     if OLDER.search(question) and asked.year_max is None:
         reference = base.year_min or (plan.similar_to.year if plan.similar_to else None) or min(reference_years,
                                                                                                  default=None)

@@ -57,9 +57,11 @@ class Constraints(Strict):
     year_min: int | None = None
     year_max: int | None = None
     genres: list[str] = Field(default_factory=list)
+    exclude_genres: list[str] = Field(default_factory=list)
     language: str | None = None
     min_rating: float | None = None
     min_votes: int | None = None
+    max_votes: int | None = None
     runtime_min: int | None = None
     runtime_max: int | None = None
     person: str | None = None

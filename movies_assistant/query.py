@@ -14,7 +14,8 @@ from typing import Callable
 from .dialogue import dialogue_act
 from .linking import CONFIDENT, Link, Linker, confident
 from .search.base import Filters, normalize_name
-from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS
+from .vocabulary import (COUNT_WORDS, DECADE_WORDS, DEGREE_WORDS, FRACTION_WORDS, GENRE_WORDS, LANGUAGE_WORDS, MOODS,
+                         NEGATION_END, NEGATION_WORDS, NEGATIONS, NUMBER_WORDS)
 
 INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general",
            "small_talk")
@@ -38,8 +39,10 @@ FILLER = re.compile(
     r"\b(please|can you|could you|recommend(ations?)?|suggest(ions?)?|some|any|good|great|best|movies?|films?|"
     r"me|i|want|to|watch|should|what|which|a|an|the|from|of|in|with|show|list|give|find|are|is|there|top|"
     r"rated|highly|popular|about|similar|like|for|tonight|released|made|recent|latest|newest|new|"
-    r"least|most|votes?|rating|score|stars?|out|or|higher|better|more|longer|shorter|than|no|at|"
-    r"between|early|mid|late|onwards?|later|earlier|short|flicks?|shorts)\b",
+    r"least|most|votes?|rating|score|stars?|or|higher|better|more|longer|shorter|than|no|at|"
+    r"between|early|mid|late|onwards?|later|earlier|short|flicks?|shorts|something|anything|maybe|perhaps|need|"
+    r"looking|really|very|too|so|pretty|kinda|kind|sort|mood|feel|feeling|we|us|my|our|let'?s|that|would|"
+    r"make|makes|but|and|also|other|others|thanks|thank|ok|okay|yeah|yes|ratings|reviews|scores)\b",
     re.I,
 )
 # A question that describes one film ("the movie where...", "a film about...") is a search for that
@@ -54,12 +57,20 @@ PERSON_WORK = re.compile(r"\b(filmography|movies|films|(every|all|each) (\w+ ){0
                          r"acted|direct(ed|s)?|work(s|ed)?|roles|made|make)\b", re.I)
 SUGGEST = re.compile(r"\b(recommend|suggest|similar to|movies like|films like|what should i watch|"
                      r"something (like|to watch))\b")
-IS_IT = re.compile(r"\b(is|was|does|did|will|would) (it|that)\b")
+WISH = re.compile(r"\b(something|anything|movies?|films?|flicks?|gems?|classics|picks|ideas|recommend\w*|suggest\w*|"
+                  r"need|want|looking for|watch|show me|give me)\b")
+ABOUT_IT = re.compile(r"\b(is|was|does|did|will|would|has) (it|this|that)\b")
+YES_NO = re.compile(r"(is|was|are|were|does|did|would|will|has|have)\b(?! there\b)")
 DESCRIPTION_WORDS = 4  # a question with this many words besides filters describes a film
 RECENT_YEARS = 5  # "recent films": released in the last 5 calendar years
 SHORT_FILM_MINUTES = 40  # the Academy's definition of a short film
-NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_NUMBER = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five)"
+ABOUT_MINUTES = 15  # "around two hours": give or take this much
+_NUMBER = r"(\d+(?:\.\d+)?|an?)"  # spelled numbers are digits by then (spelled_numbers)
+_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+SPELLED_NUMBER = re.compile(rf"\b(?:{_NUMBER_WORD})(?:(?:-| |(?<=hundred) and )(?:{_NUMBER_WORD}))*\b")
+VAGUE_COUNT = re.compile(rf"\b({'|'.join(COUNT_WORDS)})(?= (years?|hours?|minutes?|decades?)\b)")
+FRACTION = re.compile(rf"\b(\d+(?:\.\d+)?) ({'|'.join(FRACTION_WORDS)})\b")
+NEGATION = re.compile(rf"\b(?:{NEGATIONS})(?:\b|(?=-))")
 
 
 @dataclass
@@ -100,6 +111,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     q = " ".join(question.split())
     low = q.lower()
     filters = parse_filters(low, today)
+    plain = parse_filters(low, today, with_moods=False)  # what the words state without their moods
     person = find_person(q, known_people) if known_people else None
     entities = linker.films(q) if linker else []
     named = linker.person(q) if linker else None
@@ -111,8 +123,16 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     titles = comparison_titles(q)
     fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
     topic = strip_filler(low)
-    asks_list = bool(LIST_START.match(low))
+    asks_list = bool(LIST_START.match(low)) and not ABOUT_IT.search(low)  # not "good will hunting, is it sad"
     one_film = bool(ONE_FILM.search(low)) and not asks_list
+    # "something sad", "a horror for a date night": a wish for films ("is Up a sad movie?" asks about one)
+    spelled = spelled_numbers(low)
+    moody, in_moods = any(moods(spelled)), mood_spans(spelled)
+    about_one = bool(YES_NO.match(low) or ABOUT_IT.search(low))
+    described = moody and not about_one and bool(
+        WISH.search(low) or LIST_NOUNS.search(low) or asks_list
+        or any(inside(start, negated_spans(spelled)) for start, _ in in_moods)  # "nothing depressing"
+        or any(not inside(m.start(), in_moods) for rx in GENRE_WORDS for m in re.finditer(rf"\b({rx})\b", spelled)))
 
     if titles:
         intent = "comparison"
@@ -129,16 +149,17 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "review"
     elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"
-    elif fact_field and not (topic == "" and not filters.is_empty()):
+    elif fact_field and not (topic == "" and not plain.is_empty()):
         intent = "fact"
-    elif not one_film and (asks_list or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
-                           or (not topic and not filters.is_empty())):
+    elif not one_film and (asks_list or described
+                           or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
+                           or (not topic and not plain.is_empty())):
         intent = "recommendation"
     else:
         intent = "general"
+    if intent != "recommendation":
+        filters = plain  # a mood narrows a wish for films, not a question ("Date Night", "is Up sad?")
 
-    if intent == "recommendation" and _names_film(entities) and IS_IT.search(low) and not SUGGEST.search(low):
-        intent = "general"  # "good will hunting, is it sad?" asks about that film
     if person and intent in LIST_INTENTS:
         filters.person = person  # a filmography, or "sci-fi films with Sigourney Weaver"
     if intent == "filmography":
@@ -146,34 +167,134 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     elif intent not in LIST_INTENTS or (intent == "general" and (one_film or len(topic.split()) >= DESCRIPTION_WORDS)):
         filters = Filters(person=person)  # about one film: only the person named narrows the search
         topic = q if intent == "general" else topic
+    elif intent == "recommendation":  # the moods are searched by what they mean
+        topic = " ".join(filter(None, [topic, mood_words(low)]))
+    elif moody:  # about one film: a mood word may be its title's ("Date Night"), unless asked of it
+        topic = strip_filler(low, with_moods=True) if not about_one else " ".join(re.sub(  # "is Up a sad movie"
+            "|".join([*(rf"\b({rx})\b" for rx in MOODS), r"\b(movie|film)s?\b"]), " ", q, flags=re.I).split())
     if intent == "filmography":
         entities = [e for e in entities if e.kind == "person"]
     return Understanding(intent, filters, person, titles, fact_field, topic, entities=entities)
 
 
-def _names_film(entities: list[Link]) -> bool:
-    return any(e.kind == "film" for e in confident(entities))
-
-
-def parse_filters(low: str, today: date | None = None) -> Filters:
-    """Every constraint the (lower-cased) text states: years, genres, language, rating, votes, runtime."""
+def parse_filters(low: str, today: date | None = None, with_moods: bool = True) -> Filters:
+    """Every constraint the (lower-cased) text states: years, genres (wanted or excluded), language, rating,
+    votes, runtime, and what its moods mean ("a feel-good movie", "nothing too violent")."""
     f = Filters()
-    parse_years(low, f, (today or date.today()).year)
+    low = spelled_numbers(low)
+    this_year = (today or date.today()).year
+    parse_years(low, f, this_year)
+    negated = negated_spans(low)
     for rx, genre in GENRE_WORDS.items():
-        if re.search(rf"\b({rx})\b", low) and genre not in f.genres:
+        found = [inside(m.start(), negated) for m in re.finditer(rf"\b({rx})\b", low)]
+        if False in found and genre not in f.genres:
             f.genres.append(genre)
+        elif found and genre not in f.exclude_genres:
+            f.exclude_genres.append(genre)
+    f.exclude_genres = [g for g in f.exclude_genres if g not in f.genres]
     for word, code in LANGUAGE_WORDS.items():
-        if re.search(rf"\b{word}\b", low):
+        if any(not inside(m.start(), negated) for m in re.finditer(rf"\b{word}\b", low)):  # not "nothing in french"
             f.language = code
             break
     parse_rating(low, f)
     parse_runtime(low, f)
+    for mood in moods(low, negated) if with_moods else []:
+        apply_mood(mood, f, this_year)
     return f
+
+
+def spelled_numbers(low: str) -> str:
+    """The text with digits for the numbers and decades people spell: "two and a half hours" -> "2.5 hours",
+    "ninety minutes" -> "90 minutes", "the past five years" -> "the past 5 years", "the sixties" -> "the 1960s"."""
+    for word, start in DECADE_WORDS.items():
+        low = re.sub(rf"\b(?:nineteen[- ])?{word}\b", f"{start}s", low)
+    low = re.sub(r"\b(?:an?|one) (?:hour|hr) and a half\b", "1.5 hours", low)
+    low = re.sub(r"\bhalf an? (?:hour|hr)\b|\ba half[- ](?:hour|hr)\b", "0.5 hours", low)
+    low = re.sub(r"\ban? (?=hundred\b)", "", low)
+    low = VAGUE_COUNT.sub(lambda m: str(COUNT_WORDS[m.group(1)]), low)
+    low = SPELLED_NUMBER.sub(lambda m: number_text(spelled_value(m.group(0))), low)
+    low = FRACTION.sub(lambda m: number_text(float(m.group(1)) + FRACTION_WORDS[m.group(2)]), low)
+    # "1 hour and 45 minutes", "1h30": in minutes
+    return re.sub(r"\b(\d+) ?(?:hours?|hrs?|h),? ?(?:and )?(\d+) ?(?:minutes?|mins?|m)?\b",
+                  lambda m: f"{60 * int(m.group(1)) + int(m.group(2))} minutes", low)
+
+
+def spelled_value(words: str) -> int:
+    """ "ninety-five" -> 95, "one hundred and twenty" -> 120."""
+    total = 0
+    for word in re.findall(r"[a-z]+", words):
+        if word == "hundred":
+            total = max(total, 1) * 100
+        elif word != "and":
+            total += NUMBER_WORDS[word]
+    return total
+
+
+def number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def negated_spans(low: str) -> list[tuple[int, int]]:
+    """Where the text says what it does not want: each negation word and the few words after it, up to a
+    word that starts a new wish ("not too violent but funny": "not too violent")."""
+    spans = []
+    for cue in NEGATION.finditer(low):
+        end = cue.end()
+        if degree := re.match(rf" ({DEGREE_WORDS}) [\w'-]+", low[cue.end():]):  # "not too violent thriller"
+            spans.append((cue.start(), cue.end() + degree.end()))
+            continue
+        for count, word in enumerate(re.finditer(r"[\w'][\w'-]*|[,.;:!?]", low[cue.end():])):
+            if (count >= NEGATION_WORDS or not word.group(0)[0].isalnum()
+                    or (count and re.fullmatch(NEGATION_END, word.group(0)))):  # "not for kids" starts with one
+                break
+            end = cue.end() + word.end()
+        spans.append((cue.start(), end))
+    return spans
+
+
+def inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def mood_spans(low: str) -> list[tuple[int, int]]:
+    """Where the text names a mood or descriptor (vocabulary.MOODS)."""
+    return [m.span() for rx in MOODS for m in re.finditer(rf"\b({rx})\b", low)]
+
+
+def moods(low: str, negated: list[tuple[int, int]] | None = None) -> list[dict]:
+    """What the moods and descriptors of the text mean (vocabulary.MOODS), a negated one by its `negated`."""
+    negated = negated_spans(low) if negated is None else negated
+    found = []
+    for rx, mood in MOODS.items():
+        for m in re.finditer(rf"\b({rx})\b", low):
+            meaning = mood.get("negated", {}) if inside(m.start(), negated) else mood
+            if meaning not in found:
+                found.append(meaning)
+    return found
+
+
+def apply_mood(mood: dict, f: Filters, this_year: int) -> None:
+    """Narrow `f` as `mood` means, where the question does not say otherwise: its own genres, rating,
+    years and runtime win."""
+    f.genres += [g for g in mood.get("genres", []) if g not in f.genres and g not in f.exclude_genres]
+    f.exclude_genres += [g for g in mood.get("exclude_genres", []) if g not in f.genres and g not in f.exclude_genres]
+    for name in ("min_rating", "min_votes", "max_votes", "runtime_max", "language"):
+        if name in mood and getattr(f, name) is None:
+            setattr(f, name, mood[name])
+    if "older_than" in mood and f.year_max is None and f.year_min is None:
+        f.year_max = this_year - mood["older_than"]
+
+
+def mood_words(low: str) -> str:
+    """The search text that stands for the text's moods ("a sad movie": "a heartbreaking, emotional story...")."""
+    low = spelled_numbers(low)
+    return " ".join(dict.fromkeys(mood["words"] for mood in moods(low) if mood.get("words")))
 
 
 def parse_years(low: str, f: Filters, this_year: int) -> None:
     """Year ranges: "between 1990 and 1995", "1990-1995", "the 90s", "early 2000s", "after 2010",
-    "before 1980", "2010 or later", "in 1994", "1994 movies", "recent"."""
+    "before 1980", "2010 or later", "in 1994", "1994 movies", "the last 10 years", "over 30 years old", "recent"
+    (digits: see spelled_numbers)."""
     if m := re.search(r"\b(?:between|from) ((?:18|19|20)\d\d) (?:and|to) ((?:18|19|20)\d\d)\b"
                       r"|\b((?:18|19|20)\d\d) ?(?:-|–|to) ?((?:18|19|20)\d\d)\b", low):
         years = [int(y) for y in m.groups() if y]
@@ -184,6 +305,15 @@ def parse_years(low: str, f: Filters, this_year: int) -> None:
         start = int(decade) if len(decade) == 4 else (1900 if int(decade) >= 30 else 2000) + int(decade)
         part = {"early": (0, 3), "mid": (3, 6), "late": (6, 9)}.get(m.group(1) or "", (0, 9))
         f.year_min, f.year_max = start + part[0], start + part[1]
+        return
+    if m := re.search(r"\b(?:last|past|previous) (?:(\d+) )?(years?|decades?)\b(?! ago)", low):
+        if m.group(1) or m.group(2) == "decade":  # "last year" is one calendar year (below)
+            span = int(m.group(1) or 1) * (10 if m.group(2).startswith("decade") else 1)
+            f.year_min = this_year - span + 1
+            return
+    if m := re.search(r"\b(?:more than|over|at least) (\d+) years old\b"
+                      r"|\b(\d+) (?:or more )?years old or (?:more|older)\b", low):
+        f.year_max = this_year - int(m.group(1) or m.group(2))
         return
     if m := re.search(r"\b((?:18|19|20)\d\d) (?:or|and) (?:later|after|newer|onwards?)\b(?! ?\d)"
                       r"|\b(?:from|since) ((?:18|19|20)\d\d) (?:on|onwards?)\b"
@@ -212,7 +342,7 @@ def parse_years(low: str, f: Filters, this_year: int) -> None:
 
 def parse_rating(low: str, f: Filters) -> None:
     """ "rated above 7", "a rating of at least 8/10", "7+ rating", "8 or higher", "highly rated",
-    "with more than 1,000 votes", "1k+ votes"."""
+    "with more than 1,000 votes", "1k+ votes", "fewer than 500 votes"."""
     bound = r"(?:above|over|at least|higher than|more than|greater than|better than|of at least|>=?|of over)"
     scale = r"(?: ?/ ?10| out of 10| stars?)"
     score = rf"(\d+(?:\.\d+)?){scale}?"
@@ -223,25 +353,34 @@ def parse_rating(low: str, f: Filters) -> None:
         value = float(m.group(1))
         if value <= 10:
             f.min_rating = value
-    elif re.search(r"\b(highly|top|best|well|high)[- ]rated\b|\b(critically )?acclaimed\b", low):
+    elif re.search(r"\b(highly|top|best|well|high)[- ]rated\b|\b(critically )?acclaimed\b|\brated (well|highly)\b"
+                   r"|\b(good|great|high|strong|positive|excellent) (ratings?|reviews?|scores?)\b"
+                   r"|\bwell[- ](reviewed|received|liked)\b", low):
         f.min_rating, f.min_votes = 7.0, 200
     count = r"(\d[\d,]*(?:\.\d+)?k?)"
     if m := (re.search(rf"\b(?:more than|over|at least|above|with|min(?:imum)?(?: of)?) {count}\+? (?:votes|ratings|reviews)\b",
                        low)
              or re.search(rf"\b{count}\+ (?:votes|ratings|reviews)\b", low)):
-        text = m.group(1).replace(",", "")
-        f.min_votes = int(float(text[:-1]) * 1000) if text.endswith("k") else int(float(text))
+        f.min_votes = vote_count(m.group(1))
+    if m := re.search(rf"\b(?:less than|fewer than|under|at most|below|max(?:imum)?(?: of)?) {count} "
+                      r"(?:votes|ratings)\b", low):
+        f.max_votes = vote_count(m.group(1))
+
+
+def vote_count(text: str) -> int:
+    """ "1,500" -> 1500, "5k" -> 5000."""
+    text = text.replace(",", "")
+    return int(float(text[:-1]) * 1000) if text.endswith("k") else int(float(text))
 
 
 def parse_runtime(low: str, f: Filters) -> None:
     """ "under 90 minutes", "less than two hours", "longer than 2.5 hours", "90 minutes or less",
-    "between 90 and 120 minutes", "short films" (at most 40 minutes)."""
+    "between 90 and 120 minutes", "around two hours" (give or take a quarter of an hour), "short films" (at
+    most 40 minutes); spelled numbers are digits by then (spelled_numbers)."""
     unit = r"(minutes?|mins?|hours?|hrs?|h)\b"
     if m := re.search(rf"\bbetween {_NUMBER} and {_NUMBER} {unit}", low):
         f.runtime_min, f.runtime_max = minutes(m.group(1), m.group(3)), minutes(m.group(2), m.group(3))
         return
-    if re.search(r"\ban hour and a half\b", low):
-        low = re.sub(r"\ban hour and a half\b", "90 minutes", low)
     if m := (re.search(rf"\b(?:under|less than|shorter than|at most|no (?:longer|more) than|below|max(?:imum)?|within) "
                        rf"{_NUMBER} {unit}", low)
              or re.search(rf"\b{_NUMBER} {unit} (?:or|and) (?:less|under|shorter)\b", low)):
@@ -251,10 +390,14 @@ def parse_runtime(low: str, f: Filters) -> None:
     if m := (re.search(rf"\b(?<!no )(?:over|more than|longer than|at least|above|min(?:imum)?) {_NUMBER} {unit}", low)
              or re.search(rf"\b{_NUMBER} {unit} (?:or|and) (?:more|over|longer)\b", low)):
         f.runtime_min = minutes(m.group(1), m.group(2))
+    if f.runtime_min is None and f.runtime_max is None and (
+            m := re.search(rf"\b(?:around|about|roughly|approximately|circa|~) ?{_NUMBER} {unit}", low)):
+        about = minutes(m.group(1), m.group(2))
+        f.runtime_min, f.runtime_max = about - ABOUT_MINUTES, about + ABOUT_MINUTES
 
 
 def minutes(number: str, unit: str) -> int:
-    value = NUMBER_WORDS.get(number) or float(number)
+    value = 1 if number in ("a", "an") else float(number)
     return round(value * (60 if unit.startswith("h") else 1))
 
 
@@ -299,14 +442,28 @@ def comparison_titles(question: str) -> list[str]:
     return parts[:4] if len(parts) >= 2 else []
 
 
-def strip_filler(low: str) -> str:
-    """The words of a question that describe what films to find, not how to ask for them."""
-    text = re.sub(r"\b(an?|one|two|three|four|five) (hours?|hrs?|minutes?)( long)?\b|\b(hours?|minutes?) long\b"
-                  r"|\b[a-z]+-language\b|\b(language|speaking)\b", " ", low)
+def strip_filler(low: str, with_moods: bool = False) -> str:
+    """The words of a question that describe what films to find, not how to ask for them: no filter,
+    mood or negation words ("not too violent" and "a sad movie" leave nothing to match titles by), unless
+    `with_moods`."""
+    text = spelled_numbers(low)
+    cut = [m.span() for rx, mood in MOODS.items() if not (mood.get("kept") or with_moods)
+           for m in re.finditer(rf"\b({rx})\b", text)]
+    cut += [(start, end) for start, end in negated_spans(text)  # "no horror", not "no country for old men"
+            if any(re.search(rf"\b({rx})\b", text[start:end]) for rx in [*GENRE_WORDS, *MOODS])]
+    chars = list(text)
+    for start, end in cut:
+        chars[start:end] = " " * (end - start)
+    text = "".join(chars)
+    text = re.sub(r"\b(an?|\d+(\.\d+)?) (hours?|hrs?|minutes?)( long)?\b|\b(hours?|minutes?) long\b"
+                  r"|\b[a-z]+-language\b|\b(language|speaking)\b", " ", text)
     for rx in list(GENRE_WORDS) + [rf"\b{w}\b" for w in LANGUAGE_WORDS]:
         text = re.sub(rf"\b({rx})\b", " ", text)
     text = re.sub(r"\b(19|20)?\d0'?s\b|\b(after|since|before|between|and|until)\b|\b\d{4}\b", " ", text)
-    text = re.sub(r"\b(rated|above|over|under|below|within|less|minutes?|mins?|hours?|hrs?|half|prior|post|pre|"
+    text = re.sub(r"\b(last|past|previous) (\d+ )?(years?|decades?)\b|\b\d+ years old\b|\bout of\b|\bc[oa]me out\b"
+                  r"|\b(of )?all[- ]time\b|\bever\b", " ", text)
+    text = re.sub(r"\b(rated|above|over|under|below|within|less|around|roughly|approximately|minutes?|mins?|hours?|"
+                  r"hrs?|half|prior|post|pre|"
                   r"acclaimed|critically|well|high|this year|last year|\d+(\.\d+)?k?)\b", " ", text)
     text = FILLER.sub(" ", text)
     return " ".join(re.findall(r"\w+", text))

@@ -161,6 +161,16 @@ def test_a_recommendation_conversation_never_repeats_a_film(client, sample, log)
         "suggested or turned down in this conversation.")
 
 
+def test_a_follow_up_that_turns_a_genre_down_drops_it(client, sample):
+    chat = Chat(client)
+    chat.ask("Recommend horror movies from the 80s")
+    calmer = chat.ask("anything else, but nothing scary?")
+    filters = calmer["understanding"]["filters"]
+    assert filters["exclude_genres"] == ["Horror"] and "Horror" not in filters.get("genres", [])
+    assert filters["year_min"] == 1980  # the rest carries over
+    assert calmer["sources"] and all("Horror" not in sample[s["id"]].genres for s in calmer["sources"])
+
+
 def test_films_turned_down_are_not_suggested(client, sample, log):
     chat = Chat(client)
     first = chat.ask("Recommend science fiction movies")

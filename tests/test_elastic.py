@@ -153,6 +153,9 @@ def test_documents_and_filters():
     assert "release_date" not in doc and 1.0 < doc["prior"] < 1.06
     assert {"range": {"runtime": {"gte": 1, "lte": 90}}} in filter_clauses(Filters(runtime_max=90))
     assert filter_clauses(Filters(person="Penélope Cruz")) == [{"term": {"people": "penelope cruz"}}]
+    assert filter_clauses(Filters(exclude_genres=["Horror", "War"])) == [
+        {"bool": {"must_not": {"terms": {"genre_tags": ["horror", "war"]}}}}]
+    assert filter_clauses(Filters(max_votes=1500)) == [{"range": {"vote_count": {"lte": 1500}}}]
 
 
 def test_candidate_text_leaves_out_only_common_words():

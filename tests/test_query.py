@@ -85,8 +85,10 @@ def test_intents(question, intent):
     ("movies like blade runner 2049", {}),
     # genres and their synonyms
     ("sci fi", {"genres": ["Science Fiction"]}),
-    ("science-fiction classics", {"genres": ["Science Fiction"]}),
-    ("cartoons for kids", {"genres": ["Animation", "Family"]}),
+    # "classics" are older and well rated; films for kids leave horror out
+    ("science-fiction classics", {"genres": ["Science Fiction"], "year_max": 1996, "min_rating": 7.5,
+                                  "min_votes": 1000}),
+    ("cartoons for kids", {"genres": ["Animation", "Family"], "exclude_genres": ["Horror"], "min_votes": 300}),
     ("anime", {"genres": ["Animation"], "language": "ja"}),
     ("romcoms", {"genres": ["Comedy", "Romance"]}),
     ("scary movies", {"genres": ["Horror"]}),
@@ -142,6 +144,95 @@ def test_filters(text, expected):
 ])
 def test_filters_apply_to_list_requests_only(question, filters):
     assert understand(question, known, today=TODAY).filters.to_dict() == filters
+
+
+@pytest.mark.parametrize("text, expected", [
+    # spelled numbers, fractions and decades
+    ("under ninety minutes", {"runtime_max": 90}),
+    ("longer than two and a half hours", {"runtime_min": 150}),
+    ("ninety-five minutes or less", {"runtime_max": 95}),
+    ("at least one hundred and twenty minutes", {"runtime_min": 120}),
+    ("under half an hour", {"runtime_max": 30}),
+    ("around two hours", {"runtime_min": 105, "runtime_max": 135}),
+    ("westerns from the sixties", {"year_min": 1960, "year_max": 1969, "genres": ["Western"]}),
+    ("the early nineteen-eighties", {"year_min": 1980, "year_max": 1983}),
+    ("'80s horror", {"year_min": 1980, "year_max": 1989, "genres": ["Horror"]}),
+    ("70s thrillers", {"year_min": 1970, "year_max": 1979, "genres": ["Thriller"]}),
+    # relative to today (2026)
+    ("movies from the last 10 years", {"year_min": 2017}),
+    ("the past five years", {"year_min": 2022}),
+    ("over the last decade", {"year_min": 2017}),
+    ("the last couple of years", {"year_min": 2025}),
+    ("films more than thirty years old", {"year_max": 1996}),
+    ("rated above seven", {"min_rating": 7.0}),
+    ("horror with good ratings", {"genres": ["Horror"], "min_rating": 7.0, "min_votes": 200}),
+    ("under one hour and forty-five minutes", {"runtime_max": 105}),
+    ("shorter than 1h30", {"runtime_max": 90}),
+    ("movies with fewer than 500 votes", {"max_votes": 500}),
+])
+def test_numbers_as_people_write_them(text, expected):
+    assert parse_filters(text, TODAY).to_dict() == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("no horror", {"exclude_genres": ["Horror"]}),
+    ("nothing animated please", {"exclude_genres": ["Animation"]}),
+    ("a comedy, but no romance", {"genres": ["Comedy"], "exclude_genres": ["Romance"]}),
+    ("i don't want anything scary", {"exclude_genres": ["Horror"]}),
+    ("non-horror halloween films", {"exclude_genres": ["Horror"]}),
+    ("without horror or war movies", {"exclude_genres": ["Horror", "War"]}),
+    ("a thriller that is not too violent", {"genres": ["Thriller"], "exclude_genres": ["Horror", "War"]}),
+    ("not too violent thriller", {"genres": ["Thriller"], "exclude_genres": ["Horror", "War"]}),
+    ("nothing too scary for my kids", {"genres": ["Family"], "exclude_genres": ["Horror"], "min_votes": 300}),
+    ("a comedy without subtitles", {"genres": ["Comedy"], "language": "en"}),
+    ("something not too long", {"runtime_max": 120}),
+    ("a thriller, but not korean", {"genres": ["Thriller"]}),  # no language filter says "not korean"
+    ("recommend me a movie that isn't a horror", {"exclude_genres": ["Horror"]}),
+    ("not in the mood for anything heavy", {"exclude_genres": ["Horror", "War"]}),
+])
+def test_negations_become_exclusions(text, expected):
+    assert parse_filters(text, TODAY).to_dict() == expected
+
+
+@pytest.mark.parametrize("question, filters, words", [
+    ("I need a sad movie that will make me cry", {"genres": ["Drama"]}, "grief"),
+    ("something for a date night", {"genres": ["Romance"], "exclude_genres": ["Horror"]}, "love"),
+    ("a feel-good movie", {"exclude_genres": ["Horror", "War"], "min_rating": 6.5}, "uplifting"),
+    ("scary but not gory", {"genres": ["Horror"]}, ""),
+    ("something light-hearted", {"genres": ["Comedy"]}, "lighthearted"),
+    ("an intense movie", {"genres": ["Thriller"]}, "suspense"),
+    ("cozy movies for a rainy sunday", {"exclude_genres": ["Horror", "War", "Thriller"]}, "heartwarming"),
+    ("mind-bending films", {"min_rating": 7.0}, "reality"),
+    ("movies for kids", {"genres": ["Family"], "exclude_genres": ["Horror"]}, "family"),
+    ("underrated sci-fi movies", {"genres": ["Science Fiction"], "min_rating": 7.2, "max_votes": 1500}, ""),
+    ("hidden gems from the 90s", {"year_min": 1990, "year_max": 1999, "max_votes": 1500}, ""),
+    ("recommend a classic", {"year_max": 1996, "min_rating": 7.5}, ""),
+    ("something with time travel", {"genres": ["Science Fiction"]}, "time travel"),  # a theme: kept
+])
+def test_moods_are_filters_and_meanings_not_title_words(question, filters, words):
+    """ "A sad movie" is dramas searched by what sadness means: never "The Sadness" by its title."""
+    u = understand(question, known, today=TODAY)
+    assert u.intent == "recommendation"
+    got = u.filters.to_dict()
+    assert {k: got.get(k) for k in filters} == filters
+    title_words = {"sad", "cry", "date", "night", "feel", "good", "gory", "light", "hearted", "intense", "cozy",
+                   "rainy", "sunday", "mind", "bending", "kids", "underrated", "hidden", "gems", "classic"}
+    assert not title_words & set(u.topic.split()), u.topic
+    assert words in u.topic
+
+
+@pytest.mark.parametrize("question", ["is up a sad movie", "paddington, good for kids?", "is The Sadness any good?",
+                                      "Date Night", "The Dark Knight", "good will hunting, is it sad"])
+def test_a_mood_in_a_question_about_one_film_is_no_list_request(question):
+    u = understand(question, known, today=TODAY)
+    assert u.intent != "recommendation" and not {"Drama", "Romance"} & set(u.filters.genres)
+    assert not u.filters.min_votes
+
+
+@pytest.mark.parametrize("question, words", [("Date Night", "Date Night"), ("The Dark Knight", "Dark Knight"),
+                                             ("good will hunting, is it sad", "good will hunting")])
+def test_a_title_with_a_mood_word_is_searched_whole(question, words):
+    assert words.lower() in understand(question, known, today=TODAY).topic.lower()
 
 
 def test_a_description_is_searched_as_written():
@@ -216,3 +307,36 @@ def test_a_plot_description_is_not_filtered_by_its_plot_words(client):
         "q": "the animated movie about a rat in a French restaurant who cooks for a family", "k": 10}).get_json()
     assert body["filters"] == {}
     assert "Ratatouille" in [r["title"] for r in body["results"]]
+
+
+@pytest.fixture
+def mood_store(tmp_path):
+    """Films whose titles hold mood words, beside films that have those moods."""
+    from movies_assistant.movies import Movie
+    from movies_assistant.search.local import LocalStore
+
+    store = LocalStore(tmp_path / "index")
+    store.rebuild([[
+        Movie(id=1, title="The Sadness", genres=["Horror"], overview="An outbreak turns a city violent.",
+              release_date="2021-01-22", vote_average=6.7, vote_count=900),
+        Movie(id=2, title="Date Night", genres=["Comedy", "Crime"], overview="A case of mistaken identity.",
+              release_date="2010-04-09", vote_average=6.2, vote_count=3000),
+        Movie(id=3, title="Letters Home", genres=["Drama"], overview="A widow's grief after a tragic loss.",
+              release_date="2015-03-01", vote_average=7.4, vote_count=900),
+        Movie(id=4, title="Spring in Paris", genres=["Romance", "Comedy"], overview="A charming love story.",
+              release_date="2012-05-01", vote_average=7.0, vote_count=800),
+    ]])
+    return store
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("I need a sad movie that will make me cry", "Letters Home"),
+    ("something for a date night", "Spring in Paris"),
+    ("a good movie, no horror and nothing romantic please", "Date Night"),
+])
+def test_moods_find_films_by_meaning_not_by_title(mood_store, question, expected):
+    from movies_assistant.retrieval import Retriever
+
+    found = Retriever(mood_store).search(question, method="lexical")
+    assert [h.movie.title for h in found.hits][:1] == [expected]
+    assert all(found.filters.accepts(h.movie) for h in found.hits)

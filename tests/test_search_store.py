@@ -117,6 +117,9 @@ def test_results_carry_records_and_scores(store):
     Filters(runtime_min=150),
     Filters(person="Tom Hanks"),
     Filters(year_min=2000, genres=["Science Fiction"], min_rating=7.0),
+    Filters(exclude_genres=["Drama"]),
+    Filters(genres=["Comedy"], exclude_genres=["Romance", "Family"]),
+    Filters(min_rating=7.0, min_votes=100, max_votes=3000),
 ])
 @pytest.mark.parametrize("text", ["", "love", "war"])
 def test_filters_are_index_filters(store, filters, text):
@@ -124,6 +127,16 @@ def test_filters_are_index_filters(store, filters, text):
     assert all(filters.accepts(h.movie) for h in hits), [h.movie.label() for h in hits if not filters.accepts(h.movie)]
     if not text:  # with no text every accepted movie is a candidate, so there must be some
         assert hits
+
+
+def test_excluded_genres_and_a_vote_ceiling_narrow_what_they_would_otherwise_find(store):
+    """ "No romance" drops the love stories a plain search finds; a vote ceiling drops the blockbusters."""
+    plain = store.search("love", k=50)
+    assert any("Romance" in h.movie.genres for h in plain)
+    assert not any("Romance" in h.movie.genres for h in store.search("love", Filters(exclude_genres=["Romance"]), k=50))
+    popular = store.search("", k=1)[0].movie
+    ceiling = Filters(max_votes=popular.vote_count - 1)
+    assert popular.id not in {h.movie.id for h in store.search("", ceiling, k=50)}
 
 
 def test_person_filter_ignores_case_and_accents(store):
@@ -236,6 +249,8 @@ def test_fusion_ranks_paraphrases_at_least_as_high_as_lexical(store, query, expe
     Filters(runtime_max=90),
     Filters(person="Tom Hanks"),
     Filters(year_min=2000, genres=["Science Fiction"], min_rating=7.0),
+    Filters(exclude_genres=["Drama", "Romance"]),
+    Filters(max_votes=3000),
 ])
 def test_filters_hold_in_every_method(store, method, filters):
     hits = store.search("a love story during the war", filters, k=30, method=method)

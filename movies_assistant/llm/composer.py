@@ -84,14 +84,15 @@ def compose(request: AnswerRequest) -> str:
 def describe_filters(filters: dict) -> str:
     """`{"year_min": 1990, "genres": ["Comedy"]}` -> "from 1990, genre Comedy"."""
     words = {
-        "year_min": "from {}", "year_max": "until {}", "genres": "genre {}", "language": "in {}",
-        "min_rating": "rated at least {}", "min_votes": "at least {} votes", "runtime_min": "at least {} min",
+        "year_min": "from {}", "year_max": "until {}", "genres": "genre {}", "exclude_genres": "no {}",
+        "language": "in {}", "min_rating": "rated at least {}", "min_votes": "at least {} votes",
+        "max_votes": "at most {} votes", "runtime_min": "at least {} min",
         "runtime_max": "at most {} min", "person": "with {}",
     }
     parts = []
     for key, value in filters.items():
-        if key == "genres":
-            value = " and ".join(value)
+        if key in ("genres", "exclude_genres"):
+            value = (" and " if key == "genres" else " or ").join(value)
         elif key == "language":
             value = LANGUAGE_NAMES.get(value, value)
         parts.append(words[key].format(value))

@@ -39,9 +39,11 @@ class Filters:
     year_min: int | None = None
     year_max: int | None = None
     genres: list[str] = field(default_factory=list)  # every listed genre must match
+    exclude_genres: list[str] = field(default_factory=list)  # none of these may match ("no horror")
     language: str | None = None  # ISO-639-1 code
     min_rating: float | None = None
     min_votes: int | None = None
+    max_votes: int | None = None  # "hidden gems": well rated but little seen
     runtime_min: int | None = None
     runtime_max: int | None = None
     person: str | None = None  # in the cast or among the directors
@@ -63,11 +65,15 @@ class Filters:
         movie_genres = {g.lower() for g in movie.genres}
         if any(g.lower() not in movie_genres for g in self.genres):
             return False
+        if any(g.lower() in movie_genres for g in self.exclude_genres):
+            return False
         if self.language and movie.original_language != self.language:
             return False
         if self.min_rating is not None and movie.vote_average < self.min_rating:
             return False
         if self.min_votes is not None and movie.vote_count < self.min_votes:
+            return False
+        if self.max_votes is not None and movie.vote_count > self.max_votes:
             return False
         if self.runtime_min is not None and movie.runtime < self.runtime_min:
             return False

@@ -134,12 +134,16 @@ def filter_clauses(f: Filters) -> list[dict]:
         clauses.append({"range": {"year": bounds}})  # an unknown year has no value: excluded
     for genre in f.genres:
         clauses.append({"term": {"genre_tags": genre.lower()}})
+    if f.exclude_genres:
+        clauses.append({"bool": {"must_not": {"terms": {"genre_tags": [g.lower() for g in f.exclude_genres]}}}})
     if f.language:
         clauses.append({"term": {"original_language": f.language}})
     if f.min_rating is not None:
         clauses.append({"range": {"vote_average": {"gte": float(f.min_rating)}}})
     if f.min_votes is not None:
         clauses.append({"range": {"vote_count": {"gte": int(f.min_votes)}}})
+    if f.max_votes is not None:
+        clauses.append({"range": {"vote_count": {"lte": int(f.max_votes)}}})
     if f.runtime_min is not None:
         clauses.append({"range": {"runtime": {"gte": int(f.runtime_min)}}})
     if f.runtime_max is not None:  # an unknown runtime (0) is excluded by a maximum

@@ -515,14 +515,19 @@ def _filter_queries(schema: tantivy.Schema, f: Filters) -> list[tantivy.Query]:
         queries.append(int_range("year", f.year_min if f.year_min is not None else 0, f.year_max))
     for genre in f.genres:
         queries.append(tantivy.Query.term_query(schema, "genre_tags", genre.lower()))
+    if f.exclude_genres:  # a query of only MustNot clauses matches nothing: they narrow all documents
+        queries.append(tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tantivy.Query.all_query())]
+            + [(tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "genre_tags", g.lower()))
+               for g in f.exclude_genres]))
     if f.language:
         queries.append(tantivy.Query.term_query(schema, "language", f.language))
     if f.min_rating is not None:
         queries.append(
             tantivy.Query.range_query(schema, "vote_average", tantivy.FieldType.Float, float(f.min_rating), None)
         )
-    if f.min_votes is not None:
-        queries.append(int_range("vote_count", int(f.min_votes), None))
+    if f.min_votes is not None or f.max_votes is not None:
+        queries.append(int_range("vote_count", int(f.min_votes or 0), f.max_votes))
     if f.runtime_min is not None or f.runtime_max is not None:
         queries.append(int_range("runtime", f.runtime_min if f.runtime_min is not None else 1, f.runtime_max))
     if f.person:
