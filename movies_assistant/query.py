@@ -13,7 +13,7 @@ from typing import Callable
 
 from .dialogue import dialogue_act
 from .search.base import Filters
-from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS
+from .vocabulary import GENRE_WORDS, LANGUAGE_WORDS, RANKINGS
 
 INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general",
            "small_talk")
@@ -23,8 +23,8 @@ LIST_INTENTS = ("recommendation", "filmography", "general")
 FACT_FIELDS = {
     "release_date": r"\b(when|what year|release date|released|come out|came out)\b",
     "budget": r"\bbudget|cost to make\b",
-    "revenue": r"\b(revenue|box office|gross(ed)?|earn(ed)?|made at)\b",
-    "runtime": r"\b(runtime|how long|length|minutes)\b",
+    "revenue": r"\b(revenue|box office|gross(ed)?|earn(ed)?|made at|money)\b",
+    "runtime": r"\b(runtime|running time|how long|length|minutes|hours)\b",
     "rating": r"\b(rating|rated|score|votes?)\b",
     "genres": r"\bgenres?\b|what kind of (movie|film)",
     "language": r"\b(language|spoken)\b",
@@ -64,13 +64,14 @@ class Understanding:
     filters: Filters = field(default_factory=Filters)
     person: str | None = None
     titles: list[str] = field(default_factory=list)  # the films a comparison names
-    fact_field: str | None = None  # which field a fact question asks about
+    fact_fields: list[str] = field(default_factory=list)  # the fields a question asks about, in its order
+    rank: str | None = None  # the comparative asked ("longest", "best_rated"...), a key of RANKINGS
     topic: str = ""  # the question without list filler and filter words (empty: rank by popularity)
     act: str | None = None  # small talk: which dialogue act (greeting, thanks, goodbye, help, off_topic)
 
     def to_dict(self) -> dict:
         data = {"intent": self.intent, "filters": self.filters.to_dict(), "person": self.person,
-                "titles": self.titles, "fact_field": self.fact_field}
+                "titles": self.titles, "fact_fields": self.fact_fields, "rank": self.rank}
         return {**data, "act": self.act} if self.act else data
 
 
@@ -90,7 +91,8 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     filters = parse_filters(low, today)
     person = find_person(q, known_people) if known_people else None
     titles = comparison_titles(q)
-    fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
+    fact_fields = asked_fields(low)
+    rank = asked_rank(low)
     topic = strip_filler(low)
     asks_list = bool(LIST_START.match(low))
     one_film = bool(ONE_FILM.search(low)) and not asks_list
@@ -111,7 +113,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "review"
     elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"
-    elif fact_field and not (topic == "" and not filters.is_empty()):
+    elif fact_fields and not (topic == "" and not filters.is_empty()):
         intent = "fact"
     elif not one_film and (asks_list or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
                            or (not topic and not filters.is_empty())):
@@ -126,7 +128,19 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
     elif intent not in LIST_INTENTS or (intent == "general" and (one_film or len(topic.split()) >= DESCRIPTION_WORDS)):
         filters = Filters(person=person)  # about one film: only the person named narrows the search
         topic = q if intent == "general" else topic
-    return Understanding(intent, filters, person, titles, fact_field, topic)
+    return Understanding(intent, filters, person, titles, fact_fields, rank, topic)
+
+
+def asked_fields(low: str) -> list[str]:
+    """Every fact field the question asks about, in the order it asks: "budget and box office"."""
+    found = {name: m.start() for name, rx in FACT_FIELDS.items() if (m := re.search(rx, low))}
+    return sorted(found, key=found.get)
+
+
+def asked_rank(low: str) -> str | None:
+    """The comparative or superlative asked ("longer", "the oldest", "made more money"), if any."""
+    found = [(m.start(), name) for name, rank in RANKINGS.items() if (m := re.search(rf"\b({rank['words']})\b", low))]
+    return min(found)[1] if found else None
 
 
 def parse_filters(low: str, today: date | None = None) -> Filters:
@@ -257,20 +271,34 @@ STOP = {"the", "a", "an", "of", "in", "and", "or", "with", "by", "movies", "film
 
 
 def comparison_titles(question: str) -> list[str]:
-    """`Compare A and B`, `A vs B`, `A or B: which is better` -> [A, B]; [] when not a comparison."""
+    """`Compare A and B`, `A vs B`, `is A longer than B`, `which is older, A or B`, `A or B, which is
+    better rated`, `compare toy story 1 2 and 3` -> the titles; [] when not a comparison."""
     q = question.strip().rstrip("?.!")
+    if m := THAN.search(q):  # "is A longer than B": B is one title even with an "and" in it
+        return [m.group(1).strip(" ,"), m.group(2).strip(" ,")]
     m = re.search(r"(?i)^(?:compare|comparison of|comparing|difference between|how does)\s+(.+)", q)
     body = m.group(1) if m else q
-    if not m and not re.search(r"(?i)\b(vs\.?|versus)\b|\bwhich is better\b|\bbetter\b.*\bor\b", q):
+    ranks = [m.end() for rank in RANKINGS.values() for m in re.finditer(rf"(?i)\b({rank['words']})\b", q)]
+    if not m and re.match(r"(?i)which\b", q) and ranks:
+        body = q[max(ranks):]  # "which made more money, A or B"
+    elif not m and not re.search(r"(?i)\b(vs\.?|versus)\b|\bwhich\b|\bbetter\b.*\bor\b", q):
         return []
-    body = re.sub(r"(?i)^(the movies?|the films?)\s+", "", body)
-    body = re.sub(r"(?i)\s*(which is better|which one is better|which is more popular|which is rated higher)\s*:?", " ", body)
+    body = re.sub(r"(?i)^[\s,:]*(?:of|between)?\s*(the movies?|the films?)?\s*", "", body)
+    body = re.sub(r"(?i)[,:;]?\s*\bwhich\b.*$", "", body)  # "A or B, which is better rated"
     body = re.sub(r"(?i)^(is|was)\s+", "", body)
     body = re.sub(r"(?i)\s+(compare|compared) (to|with)\s+", " vs ", body)
     body = re.sub(r"(?i)\s+better than\s+", " vs ", body)
-    parts = re.split(r"(?i)\s+(?:vs\.?|versus|and|or|with|to)\s+", body)
+    if m := SEQUELS.match(body):  # "toy story 1 2 and 3": the first film seldom has the number
+        numbers = re.findall(r"\d+", m.group(2))
+        return [m.group(1) if n == "1" else f"{m.group(1)} {n}" for n in numbers]
+    parts = re.split(r"(?i)\s+(?:vs\.?|versus|and|or|with|to)\s+|\s*,\s*", body)
     parts = [p.strip(" ,:;\"'") for p in parts if p.strip(" ,:;\"'")]
     return parts[:4] if len(parts) >= 2 else []
+
+
+THAN = re.compile(r"(?i)^(?:is|was|does|did|has)\s+(.+?)\s+(?:(?:rated|run|make|earn|cost|have|get)\s+)?"
+                  r"(?:(?!other\b|rather\b)\w+er|more(?: \w+)?|less(?: \w+)?|worse)\s+than\s+(.+)$")
+SEQUELS = re.compile(r"(?i)^(.+?)\s+(\d{1,2}(?:(?:\s*,\s*|\s+and\s+|\s+)\d{1,2})+)$")
 
 
 def strip_filler(low: str) -> str:

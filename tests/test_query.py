@@ -164,9 +164,48 @@ def test_person_is_confirmed_against_the_index():
     ("Alien vs. Aliens", ["Alien", "Aliens"]),
     ("Which is better: Heat or Ronin?", ["Heat", "Ronin"]),
     ("Who directed Alien?", []),
+    ("is john wick longer than taken?", ["john wick", "taken"]),
+    ("is it longer than the good the bad and the ugly", ["it", "the good the bad and the ugly"]),
+    ("which is rated higher, the dark knight or inception", ["the dark knight", "inception"]),
+    ("which made more money toy story or cars", ["toy story", "cars"]),
+    ("which is older: alien or blade runner", ["alien", "blade runner"]),
+    ("notting hill or love actually which is better rated", ["notting hill", "love actually"]),
+    ("compare toy story 1 2 and 3", ["toy story", "toy story 2", "toy story 3"]),
+    ("is there anything other than dramas?", []),
+    ("which is the best horror movie of 2010", []),
+    ("which of those is the best rated", []),
 ])
 def test_comparison_titles(question, titles):
     assert comparison_titles(question) == titles
+
+
+@pytest.mark.parametrize("question, rank", [
+    ("is john wick longer than taken?", "longest"),
+    ("which one is shorter", "shortest"),
+    ("which came out first", "oldest"),
+    ("the oldest?", "oldest"),
+    ("which of those made the most money", "highest_revenue"),
+    ("which is better, grand budapest or moonrise kingdom", "best_rated"),
+    ("which of those is the best rated", "best_rated"),
+    ("which was more expensive, avatar or titanic", "highest_budget"),
+    ("budget and box office for toy story", None),
+    ("who directed alien", None),
+])
+def test_the_comparative_asked(question, rank):
+    assert understand(question).rank == rank
+
+
+@pytest.mark.parametrize("question, intent, fields", [
+    ("who directed alien and when did it come out", "director", ["release_date"]),
+    ("budget and box office for toy story", "fact", ["budget", "revenue"]),
+    ("how long is it and what's it rated", "fact", ["runtime", "rating"]),
+    ("what was the box office and the budget of avatar", "fact", ["revenue", "budget"]),
+    ("the godfather how many hours", "fact", ["runtime"]),
+])
+def test_every_asked_fact_field_in_the_order_asked(question, intent, fields):
+    u = understand(question)
+    assert (u.intent, u.fact_fields) == (intent, fields)
+    assert u.to_dict()["fact_fields"] == fields
 
 
 # -- the understanding applied to retrieval, on the real sample index ---------------------------------
