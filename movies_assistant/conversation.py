@@ -9,6 +9,9 @@ turns and the new question and returns a `Plan`:
   first person the earlier answer names) becomes a filmography;
 * "anything similar but older?", "more like that", "something newer": a recommendation similar to the
   film being discussed, or the earlier recommendation's filters, shifted in time;
+* "which of those is the best rated?", "the oldest one?", "which of the two is longer?", "only the
+  comedies", "any of them under 2 hours?": an operation on the films the earlier answer listed (or
+  the last two films discussed), ranked or narrowed, not a new search;
 * in a recommendation conversation, films already suggested or turned down ("I've seen Alien",
   "not Aliens", a -1 on the answer that suggested them) are excluded.
 """
@@ -20,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
-from .query import PERSON_WORK, Understanding
+from .query import PERSON_WORK, Understanding, parse_filters
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
@@ -45,6 +48,12 @@ REJECT = re.compile(
     r"disliked?)\s+(.+?)(?=[.;!?]|,|\bbut\b|\bso\b|\bcan\b|\bany\b|\bsomething\b|$)",
     re.I,
 )
+# "those", "which one", "the two", "only the ones": the question is about films already shown
+LIST_REF = re.compile(r"\b(those|these|them|the (two|three|four|five)|both|which( one)?|ones|only|just|"
+                      r"make (it|them|that))\b|^(and )?the \w+( one)?$", re.I)
+PAIR_REF = re.compile(r"\b(the two|both)\b", re.I)
+LIST_TURNS = ("recommendation", "filmography", "comparison")  # turns whose answer is a list of films
+LIST_TURNS_BACK = 3  # "the oldest one?" can follow a question about one film of the list
 SHORT_FOLLOW_UP_WORDS = 10
 SIMILAR_KEYWORDS = 8
 
@@ -61,6 +70,7 @@ class Plan:
     suggested_ids: list[int] = field(default_factory=list)  # recommended in earlier turns (cumulative)
     follow_up: str = ""  # what was resolved: film, person, recommendation
     known_films: list[dict] = field(default_factory=list)  # every film of the earlier turns (id, title, year)
+    films: list[Movie] = field(default_factory=list)  # an earlier answer's films this turn ranks or narrows
 
     def state(self, mentioned_ids: list[int], top_id: int | None = None) -> dict:
         """What the log keeps of this turn for the next one (`top_id`: the first retrieved film)."""
@@ -69,6 +79,8 @@ class Plan:
         if u.intent == "recommendation":
             suggested += [i for i in mentioned_ids if i not in suggested]
         subject = self.subject.id if self.subject else None
+        if self.films and u.rank:
+            subject = top_id  # "who directed it?" after "the oldest one?": the film ranked first
         if subject is None and u.intent not in ("recommendation", "filmography", "comparison"):
             subject = top_id if top_id is not None else (mentioned_ids[0] if mentioned_ids else None)
         return {
@@ -76,6 +88,7 @@ class Plan:
             "similar_to_id": self.similar_to.id if self.similar_to else None,
             "suggested_ids": suggested[-200:], "rejected_ids": self.rejected_ids[-200:],
             "mentioned_ids": mentioned_ids, "follow_up": self.follow_up,
+            "list_ids": [m.id for m in self.films],  # the earlier list this turn ranked or narrowed
         }
 
     def describe(self) -> dict:
@@ -89,6 +102,8 @@ class Plan:
             data["similar_to"] = self.similar_to.label()
         if self.excluded_ids:
             data["excluded"] = len(self.excluded_ids)
+        if self.films:
+            data["of_earlier"] = len(self.films)
         return data
 
 
@@ -111,6 +126,8 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
     plan.rejected_ids += [i for i in _rejected(question, plan.known_films, store) if i not in plan.rejected_ids]
     short = len(question.split()) <= SHORT_FOLLOW_UP_WORDS
 
+    if last is not None and short and u.intent != "comparison" and _operate_on_list(question, u, plan, turns, store):
+        return plan
     if last is not None and short and u.intent != "comparison":
         subject = _referred_film(question, last, last_state, store)
         person = _referred_person(question, u, last, last_state, store)
@@ -170,6 +187,66 @@ def people_in(text: str, store: SearchStore) -> list[str]:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+def _operate_on_list(question: str, u: Understanding, plan: Plan, turns: list[dict], store: SearchStore) -> bool:
+    """Rank or narrow the films the earlier answer listed: "which of those is the oldest?", "only the
+    comedies". False when the question is not such an operation (or there is no list to apply it to)."""
+    asked = parse_filters(question.lower())
+    if not LIST_REF.search(question.strip(" ?!.")) or not (u.rank or not asked.is_empty()):
+        return False
+    last_intent = (turns[-1].get("understanding") or {}).get("intent")
+    films: list[Movie] = []
+    if last_intent not in LIST_TURNS and PAIR_REF.search(question):
+        films = _last_subjects(turns, 2, store)
+    list_turn = next((t for t in reversed(turns[-LIST_TURNS_BACK:])
+                      if (t.get("understanding") or {}).get("intent") in LIST_TURNS), None)
+    if not films and list_turn is not None:
+        films = _earlier_list(list_turn, store)
+    if len(films) < 2:
+        return False
+    plan.follow_up = "list"
+    if u.rank:
+        plan.films = [m for m in films if asked.accepts(m)] or films
+        u.intent, u.filters = "comparison", asked
+        return True
+    last_state = (list_turn or turns[-1]).get("understanding") or {}
+    base = Filters(**{k: v for k, v in (last_state.get("filters") or {}).items() if k in Filters.__dataclass_fields__})
+    for name, value in asked.to_dict().items():
+        setattr(base, name, value)
+    u.intent, u.filters, u.topic = last_state.get("intent"), base, last_state.get("topic") or ""
+    u.person = last_state.get("person")
+    if u.intent == "comparison":
+        u.intent = "recommendation"
+    plan.films = [m for m in films if base.accepts(m)]  # none kept: search again with the narrowed filters
+    return True
+
+
+def _earlier_list(turn: dict, store: SearchStore) -> list[Movie]:
+    """The films a list answer gave, in its order: its sources (of a recommendation, those it named;
+    of an earlier ranking or narrowing, the whole list it worked on)."""
+    state = turn.get("understanding") or {}
+    mentioned = (turn.get("grounding") or {}).get("mentioned_ids") or []
+    ids = [s.get("id") for s in turn.get("sources") or []]
+    if state.get("list_ids"):
+        ids = state["list_ids"]
+    elif state.get("intent") == "recommendation" and len(set(mentioned) & set(ids)) >= 2:
+        ids = [i for i in ids if i in mentioned]  # the suggestions it named, not every film it was given
+    found = {m.id: m for m in store.get(ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _last_subjects(turns: list[dict], count: int, store: SearchStore) -> list[Movie]:
+    """The last `count` different films the conversation was about, oldest first ("which of the two")."""
+    ids: list[int] = []
+    for turn in reversed(turns):
+        subject = (turn.get("understanding") or {}).get("subject_id")
+        if subject is not None and subject not in ids:
+            ids.insert(0, subject)
+        if len(ids) == count:
+            break
+    found = {m.id: m for m in store.get(ids)}
+    return [found[i] for i in ids if i in found]
+
 
 def _known_films(turns: list[dict]) -> list[dict]:
     seen, films = set(), []

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .conversation import Plan, similarity_text
-from .movies import Movie
+from .movies import Movie, rank_films
 from .query import LIST_INTENTS, Understanding, understand
 from .search import Filters, Hit, SearchStore
+from .vocabulary import RANKINGS
 
 FILMOGRAPHY_LIMIT = 500
 MAX_EXCLUDED = 200  # films left out of a recommendation at most (the conversation's suggestions)
@@ -59,6 +60,12 @@ class Retriever:
         def search(text: str, filters: Filters | None, count: int) -> list[Hit]:
             return self.store.search(text, filters, k=count, method=method)
 
+        if plan.films:  # an operation on an earlier answer's films: those films, ranked first by what is asked
+            films = plan.films
+            if u.rank in RANKINGS:
+                order, missing = rank_films(films, RANKINGS[u.rank]["field"], RANKINGS[u.rank]["highest"])
+                films = order + missing
+            return Retrieval([Hit(m, 1.0) for m in films], u.filters)
         if u.intent == "comparison":
             found: dict[int, Hit] = {}
             for title in u.titles:

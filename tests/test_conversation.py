@@ -296,3 +296,35 @@ def test_a_models_review_is_labelled_and_asked_for_the_rating(app, client):
     prompt = seen[0].messages[-1]["content"]
     assert "start it with 'Generated opinion:'" in prompt and "do not quote or invent any" in prompt
     assert "vote_average" in prompt and "vote_count" in prompt
+
+
+# -- operations on the films an earlier answer listed ----------------------------------------------
+def test_which_of_those_ranks_the_earlier_list_not_a_new_search(client, sample):
+    chat = Chat(client)
+    films = ids(chat.ask("Harrison Ford films"))
+    longest = max((sample[i] for i in films), key=lambda m: m.runtime)
+    ranked = chat.ask("Which of those is the longest?")
+    assert set(ids(ranked)) <= set(films) and ids(ranked)[0] == longest.id
+    assert ranked["answer"].startswith(f"{longest.label()} is the longest: {longest.runtime} min")
+    directed = chat.ask("Who directed it?")
+    assert ids(directed)[0] == longest.id and longest.directors[0] in directed["answer"]
+    oldest = chat.ask("the oldest one?")
+    assert ids(oldest)[0] == min((sample[i] for i in films), key=lambda m: m.release_date).id
+
+
+def test_only_the_ones_narrows_the_earlier_list(client, sample):
+    chat = Chat(client)
+    films = ids(chat.ask("Harrison Ford films"))
+    later = chat.ask("only the ones after 1985")
+    assert ids(later) and set(ids(later)) == {i for i in films if sample[i].year > 1985}
+    short = chat.ask("any of them under 2 hours?")
+    assert ids(short) and all(sample[i].runtime <= 120 and sample[i].year > 1985 for i in ids(short))
+
+
+def test_which_of_the_two_compares_the_last_two_films_discussed(client):
+    chat = Chat(client)
+    chat.ask("Tell me about Memento")
+    chat.ask("Tell me about Gladiator")
+    longer = chat.ask("Which of the two is longer?")
+    assert [s["title"] for s in longer["sources"]] == ["Gladiator", "Memento"]
+    assert "155 min, is longer than Memento (2000), 113 min" in longer["answer"]
