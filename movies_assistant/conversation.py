@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
-from .query import PERSON_WORK, Understanding, parse_filters
+from .query import PERSON_WORK, Understanding, implied_comparison, parse_filters
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
@@ -48,9 +48,12 @@ REJECT = re.compile(
     r"disliked?)\s+(.+?)(?=[.;!?]|,|\bbut\b|\bso\b|\bcan\b|\bany\b|\bsomething\b|$)",
     re.I,
 )
-# "those", "which one", "the two", "only the ones": the question is about films already shown
-LIST_REF = re.compile(r"\b(those|these|them|the (two|three|four|five)|both|which( one)?|ones|only|just|"
-                      r"make (it|them|that))\b|^(and )?the \w+( one)?$", re.I)
+# "which of those is the oldest?", "the longest one?": a ranking of films already shown ("older ones?"
+# is a recommendation follow-up, below)
+RANK_REF = re.compile(r"\b(which|those|these|them|the (two|three|four|five)|both)\b|\bthe [\w-]+( [\w-]+)? one\b|"
+                      r"^(and )?the [\w-]+( one)?$|\b(sort|order|rank)( them)? by\b", re.I)
+# "only the comedies", "any of them under 2 hours?", "just the french ones": the shown films, narrowed
+NARROW_REF = re.compile(r"\b(only|just|those|these|them|ones|make (it|them|that))\b", re.I)
 PAIR_REF = re.compile(r"\b(the two|both)\b", re.I)
 LIST_TURNS = ("recommendation", "filmography", "comparison")  # turns whose answer is a list of films
 LIST_TURNS_BACK = 3  # "the oldest one?" can follow a question about one film of the list
@@ -126,7 +129,9 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
     plan.rejected_ids += [i for i in _rejected(question, plan.known_films, store) if i not in plan.rejected_ids]
     short = len(question.split()) <= SHORT_FOLLOW_UP_WORDS
 
-    if last is not None and short and u.intent != "comparison" and _operate_on_list(question, u, plan, turns, store):
+    if last is not None and short and u.intent != "comparison" and (
+            _compare_with_subject(question, u, plan, last, last_state, store)
+            or _operate_on_list(question, u, plan, turns, store)):
         return plan
     if last is not None and short and u.intent != "comparison":
         subject = _referred_film(question, last, last_state, store)
@@ -188,11 +193,25 @@ def people_in(text: str, store: SearchStore) -> list[str]:
 
 # -- helpers -------------------------------------------------------------------------------------
 
+def _compare_with_subject(question: str, u: Understanding, plan: Plan, last: dict, state: dict,
+                          store: SearchStore) -> bool:
+    """ "is empire strikes back rated higher?" after Star Wars: the film named against the one discussed."""
+    title = implied_comparison(question) if u.rank else None
+    subject = _last_subject(last, state, store) if title else None
+    hits = store.search(title, k=1) if subject is not None else []
+    if not hits or hits[0].movie.id == subject.id:
+        return False
+    plan.films, plan.follow_up = [subject, hits[0].movie], "comparison"
+    u.intent, u.filters, u.titles = "comparison", Filters(), [subject.title, hits[0].movie.title]
+    return True
+
+
 def _operate_on_list(question: str, u: Understanding, plan: Plan, turns: list[dict], store: SearchStore) -> bool:
     """Rank or narrow the films the earlier answer listed: "which of those is the oldest?", "only the
     comedies". False when the question is not such an operation (or there is no list to apply it to)."""
     asked = parse_filters(question.lower())
-    if not LIST_REF.search(question.strip(" ?!.")) or not (u.rank or not asked.is_empty()):
+    text = question.strip(" ?!.")
+    if not (u.rank and RANK_REF.search(text)) and (u.rank or asked.is_empty() or not NARROW_REF.search(text)):
         return False
     last_intent = (turns[-1].get("understanding") or {}).get("intent")
     films: list[Movie] = []

@@ -278,7 +278,7 @@ def comparison_titles(question: str) -> list[str]:
         return [m.group(1).strip(" ,"), m.group(2).strip(" ,")]
     m = re.search(r"(?i)^(?:compare|comparison of|comparing|difference between|how does)\s+(.+)", q)
     body = m.group(1) if m else q
-    ranks = [m.end() for rank in RANKINGS.values() for m in re.finditer(rf"(?i)\b({rank['words']})\b", q)]
+    ranks = [hit.end() for rank in RANKINGS.values() for hit in re.finditer(rf"(?i)\b({rank['words']})\b", q)]
     if not m and re.match(r"(?i)which\b", q) and ranks:
         body = q[max(ranks):]  # "which made more money, A or B"
     elif not m and not re.search(r"(?i)\b(vs\.?|versus)\b|\bwhich\b|\bbetter\b.*\bor\b", q):
@@ -296,8 +296,20 @@ def comparison_titles(question: str) -> list[str]:
     return parts[:4] if len(parts) >= 2 else []
 
 
-THAN = re.compile(r"(?i)^(?:is|was|does|did|has)\s+(.+?)\s+(?:(?:rated|run|make|earn|cost|have|get)\s+)?"
-                  r"(?:(?!other\b|rather\b)\w+er|more(?: \w+)?|less(?: \w+)?|worse)\s+than\s+(.+)$")
+def implied_comparison(question: str) -> str | None:
+    """ "is empire strikes back rated higher?" -> "empire strikes back": compared with the film being
+    discussed (conversation.py); None when the question names no such comparison."""
+    m = IMPLIED.search(question.strip().rstrip("?.!"))
+    return m.group(1).strip(" ,") if m else None
+
+
+_COMPARATIVE = (r"(?:(?:rated|run|make|earn|cost|have|get)\s+)?"
+                r"(?:(?!other\b|rather\b)\w+er|more(?: \w+)?|less(?: \w+)?|worse)")
+IMPLIED = re.compile(rf"(?i)^(?:is|was|does|did|has)\s+(?!(?:there|it|he|she|they|that|this|one)\b)(.+?)\s+"
+                     rf"{_COMPARATIVE}(?:\s+(?:then|too|one))?$")
+# "than 2 hours", "than 7/10" is a filter, not a second film
+_AMOUNT = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five)(?:\s*(?:hours?|hrs?|minutes?|mins?|h|/10|stars?))?$"
+THAN = re.compile(rf"(?i)^(?:is|was|does|did|has)\s+(.+?)\s+{_COMPARATIVE}\s+than\s+(?!{_AMOUNT})(.+)$")
 SEQUELS = re.compile(r"(?i)^(.+?)\s+(\d{1,2}(?:(?:\s*,\s*|\s+and\s+|\s+)\d{1,2})+)$")
 
 

@@ -36,11 +36,12 @@ LANGUAGE_WORDS = {
 # the answer says it for two films and for more.
 RANKINGS = {
     "longest": {"field": "runtime", "highest": True, "than": "is longer than", "most": "is the longest",
-                "words": r"longer|longest|lengthier|runs? longer"},
+                "words": r"longer|longest|lengthier|runs? longer|by (length|runtime)"},
     "shortest": {"field": "runtime", "highest": False, "than": "is shorter than", "most": "is the shortest",
                  "words": r"shorter|shortest"},
     "oldest": {"field": "release_date", "highest": False, "than": "came out before", "most": "came out first",
-               "words": r"older|oldest|earliest|(came|come|released|comes) (out )?(first|earlier)"},
+               "words": r"older|oldest|earliest|(came|come|released|comes) (out )?(first|earlier)|oldest first|"
+                        r"by (release )?date"},
     "newest": {"field": "release_date", "highest": True, "than": "came out after", "most": "is the newest",
                "words": r"newer|newest|more recent|most recent|(came|come|released|comes) (out )?(last|later)"},
     "highest_revenue": {"field": "revenue", "highest": True, "than": "earned more than", "most": "earned the most",
@@ -62,5 +63,6 @@ RANKINGS = {
     "best_rated": {"field": "vote_average", "highest": True, "than": "is rated higher than",
                    "most": "is the best rated",
                    "words": r"rated (higher|better|the highest|highest|best)|(higher|better|highest|best|top)[- ]rated|"
-                            r"better|best|higher rating|highest rating|better rating|best rating|higher score"},
+                            r"better|best|higher rating|highest rating|better rating|best rating|higher score|"
+                            r"by (rating|score)"},
 }

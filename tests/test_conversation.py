@@ -328,3 +328,22 @@ def test_which_of_the_two_compares_the_last_two_films_discussed(client):
     longer = chat.ask("Which of the two is longer?")
     assert [s["title"] for s in longer["sources"]] == ["Gladiator", "Memento"]
     assert "155 min, is longer than Memento (2000), 113 min" in longer["answer"]
+
+
+def test_is_it_rated_higher_compares_with_the_film_being_discussed(client, sample):
+    chat = Chat(client)
+    chat.ask("Who directed Gladiator?")
+    higher = chat.ask("Is Memento rated higher?")
+    assert [s["title"] for s in higher["sources"]] == ["Memento", "Gladiator"]
+    assert higher["answer"].startswith("Memento (2000), 8.1/10 from 4,028 votes, is rated higher than Gladiator (2000)")
+
+
+def test_a_comparative_recommendation_follow_up_is_not_a_ranking(sample_store):
+    turns = [{"turn": 1, "question": "Harrison Ford films", "sources": [{"id": 78}, {"id": 85}],
+              "understanding": {"intent": "filmography", "person": "Harrison Ford",
+                                "filters": {"person": "Harrison Ford"}}}]
+    for question in ("older ones?", "give me one of the best comedies"):
+        plan = resolve(question, understand(question), turns, sample_store)
+        assert plan.follow_up != "list" and not plan.films
+    ranked = resolve("sort them by rating", understand("sort them by rating"), turns, sample_store)
+    assert ranked.follow_up == "list" and [m.id for m in ranked.films] == [78, 85]

@@ -172,6 +172,7 @@ def test_person_is_confirmed_against_the_index():
     ("notting hill or love actually which is better rated", ["notting hill", "love actually"]),
     ("compare toy story 1 2 and 3", ["toy story", "toy story 2", "toy story 3"]),
     ("is there anything other than dramas?", []),
+    ("is the godfather longer than 3 hours?", []),
     ("which is the best horror movie of 2010", []),
     ("which of those is the best rated", []),
 ])
