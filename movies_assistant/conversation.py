@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
-from .query import PERSON_WORK, Understanding, implied_comparison, parse_filters
+from .query import FACT_RANKS, PERSON_WORK, Understanding, implied_comparison, parse_filters
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
@@ -52,6 +52,8 @@ REJECT = re.compile(
 # is a recommendation follow-up, below)
 RANK_REF = re.compile(r"\b(which|those|these|them|the (two|three|four|five)|both)\b|\bthe [\w-]+( [\w-]+)? one\b|"
                       r"^(and )?the [\w-]+( one)?$|\b(sort|order|rank)( them)? by\b", re.I)
+# "how long are they?", "when did those come out?": a fact asked of every film shown, answered as a ranking
+THEY_REF = re.compile(r"\b(they|them|their|those|these|each|both)\b", re.I)
 # "only the comedies", "any of them under 2 hours?", "just the french ones": the shown films, narrowed
 NARROW_REF = re.compile(r"\b(only|just|those|these|them|ones|make (it|them|that))\b", re.I)
 PAIR_REF = re.compile(r"\b(the two|both)\b", re.I)
@@ -82,9 +84,8 @@ class Plan:
         if u.intent == "recommendation":
             suggested += [i for i in mentioned_ids if i not in suggested]
         subject = self.subject.id if self.subject else None
-        if self.films and u.rank:
-            subject = top_id  # "who directed it?" after "the oldest one?": the film ranked first
-        if subject is None and u.intent not in ("recommendation", "filmography", "comparison"):
+        # a comparison's "it" is its first film (of a ranking, the film ranked first: "the oldest one?")
+        if subject is None and u.intent not in ("recommendation", "filmography"):
             subject = top_id if top_id is not None else (mentioned_ids[0] if mentioned_ids else None)
         return {
             **u.to_dict(), "topic": u.topic, "subject_id": subject,
@@ -211,7 +212,12 @@ def _operate_on_list(question: str, u: Understanding, plan: Plan, turns: list[di
     comedies". False when the question is not such an operation (or there is no list to apply it to)."""
     asked = parse_filters(question.lower())
     text = question.strip(" ?!.")
-    if not (u.rank and RANK_REF.search(text)) and (u.rank or asked.is_empty() or not NARROW_REF.search(text)):
+    ranking = u.rank if RANK_REF.search(text) else None  # "which of those is the oldest?"
+    fact = None if u.rank or not THEY_REF.search(text) else next(  # "how long are they?"
+        (FACT_RANKS[f] for f in u.fact_fields if f in FACT_RANKS), None)
+    narrowing = not u.rank and not asked.is_empty() and NARROW_REF.search(text)  # "only the comedies"
+    rank = ranking or fact
+    if not (rank or narrowing):
         return False
     last_intent = (turns[-1].get("understanding") or {}).get("intent")
     films: list[Movie] = []
@@ -224,9 +230,9 @@ def _operate_on_list(question: str, u: Understanding, plan: Plan, turns: list[di
     if len(films) < 2:
         return False
     plan.follow_up = "list"
-    if u.rank:
+    if rank:
         plan.films = [m for m in films if asked.accepts(m)] or films
-        u.intent, u.filters = "comparison", asked
+        u.intent, u.filters, u.rank = "comparison", asked, rank
         return True
     last_state = (list_turn or turns[-1]).get("understanding") or {}
     base = Filters(**{k: v for k, v in (last_state.get("filters") or {}).items() if k in Filters.__dataclass_fields__})

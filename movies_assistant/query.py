@@ -33,6 +33,10 @@ FACT_FIELDS = {
     "keywords": r"\b(keywords?|themes?|topics?)\b",
     "status": r"\bstatus\b",
 }
+# A comparison or a question about a list that asks a fact ("avatar vs titanic box office", "how long
+# are they?") is answered as a ranking by it.
+FACT_RANKS = {"runtime": "longest", "release_date": "oldest", "rating": "best_rated", "budget": "highest_budget",
+              "revenue": "highest_revenue"}
 FILLER = re.compile(
     r"\b(please|can you|could you|recommend(ations?)?|suggest(ions?)?|some|any|good|great|best|movies?|films?|"
     r"me|i|want|to|watch|should|what|which|a|an|the|from|of|in|with|show|list|give|find|are|is|there|top|"
@@ -99,6 +103,7 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
 
     if titles:
         intent = "comparison"
+        rank = rank or next((FACT_RANKS[f] for f in fact_fields if f in FACT_RANKS), None)
     elif re.search(r"\b(recommend|suggest|similar to|movies like|films like|what should i watch|"
                    r"something (like|to watch))\b", low):
         intent = "recommendation"
@@ -276,18 +281,20 @@ def comparison_titles(question: str) -> list[str]:
     q = question.strip().rstrip("?.!")
     if m := THAN.search(q):  # "is A longer than B": B is one title even with an "and" in it
         return [m.group(1).strip(" ,"), m.group(2).strip(" ,")]
-    m = re.search(r"(?i)^(?:compare|comparison of|comparing|difference between|how does)\s+(.+)", q)
+    m = re.search(r"(?i)^(?:compare|comparison of|comparing|difference between|how (?:does|do))\s+(.+)", q)
     body = m.group(1) if m else q
     ranks = [hit.end() for rank in RANKINGS.values() for hit in re.finditer(rf"(?i)\b({rank['words']})\b", q)]
-    if not m and re.match(r"(?i)which\b", q) and ranks:
+    if not m and re.match(r"(?i)(which|what)\b", q) and ranks:
         body = q[max(ranks):]  # "which made more money, A or B"
-    elif not m and not re.search(r"(?i)\b(vs\.?|versus)\b|\bwhich\b|\bbetter\b.*\bor\b", q):
+    elif not m and not re.search(r"(?i)\b(vs\.?|versus|compared (to|with))\b|\bwhich\b|\bbetter\b.*\bor\b", q):
         return []
     body = re.sub(r"(?i)^[\s,:]*(?:of|between)?\s*(the movies?|the films?)?\s*", "", body)
     body = re.sub(r"(?i)[,:;]?\s*\bwhich\b.*$", "", body)  # "A or B, which is better rated"
     body = re.sub(r"(?i)^(is|was)\s+", "", body)
     body = re.sub(r"(?i)\s+(compare|compared) (to|with)\s+", " vs ", body)
     body = re.sub(r"(?i)\s+better than\s+", " vs ", body)
+    body = re.sub(r"(?i)\s+(compare|stack up|differ)\b.*$", "", body)  # "how do A and B compare in length"
+    body = re.sub(rf"(?i)^(?:the )?(?:{COMPARED_FIELDS}) (?:of|for)\s+|\s+(?:{COMPARED_FIELDS})$", "", body)
     if m := SEQUELS.match(body):  # "toy story 1 2 and 3": the first film seldom has the number
         numbers = re.findall(r"\d+", m.group(2))
         return [m.group(1) if n == "1" else f"{m.group(1)} {n}" for n in numbers]
@@ -303,10 +310,12 @@ def implied_comparison(question: str) -> str | None:
     return m.group(1).strip(" ,") if m else None
 
 
-_COMPARATIVE = (r"(?:(?:rated|run|make|earn|cost|have|get)\s+)?"
-                r"(?:(?!other\b|rather\b)\w+er|more(?: \w+)?|less(?: \w+)?|worse)")
+_COMPARATIVE = (r"(?:(?:rated|run|make|earn|cost|have|get)\s+)?(?:(?:a|an|the)\s+)?"
+                r"(?:(?!other\b|rather\b)\w+er|more(?: \w+)?|less(?: \w+)?|worse)"
+                r"(?:\s+(?:rating|score|budget|runtime|box office|revenue))?")
 IMPLIED = re.compile(rf"(?i)^(?:is|was|does|did|has)\s+(?!(?:there|it|he|she|they|that|this|one)\b)(.+?)\s+"
                      rf"{_COMPARATIVE}(?:\s+(?:then|too|one))?$")
+COMPARED_FIELDS = r"budgets?|box office|revenues?|runtimes?|running times?|lengths?|ratings?|scores?|release dates?"
 # "than 2 hours", "than 7/10" is a filter, not a second film
 _AMOUNT = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five)(?:\s*(?:hours?|hrs?|minutes?|mins?|h|/10|stars?))?$"
 THAN = re.compile(rf"(?i)^(?:is|was|does|did|has)\s+(.+?)\s+{_COMPARATIVE}\s+than\s+(?!{_AMOUNT})(.+)$")

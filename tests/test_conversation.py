@@ -347,3 +347,11 @@ def test_a_comparative_recommendation_follow_up_is_not_a_ranking(sample_store):
         assert plan.follow_up != "list" and not plan.films
     ranked = resolve("sort them by rating", understand("sort them by rating"), turns, sample_store)
     assert ranked.follow_up == "list" and [m.id for m in ranked.films] == [78, 85]
+
+
+def test_how_long_are_they_gives_each_listed_films_runtime(client, sample):
+    chat = Chat(client)
+    films = ids(chat.ask("Harrison Ford films"))
+    runtimes = chat.ask("how long are they?")
+    assert ids(runtimes)[0] == max((sample[i] for i in films), key=lambda m: m.runtime).id
+    assert all(f"{sample[i].runtime} min" in runtimes["answer"] for i in ids(runtimes)[:5])

@@ -175,6 +175,12 @@ def test_person_is_confirmed_against_the_index():
     ("is the godfather longer than 3 hours?", []),
     ("which is the best horror movie of 2010", []),
     ("which of those is the best rated", []),
+    ("does heat have a higher rating than ronin", ["heat", "ronin"]),
+    ("what is longer, heat or ronin?", ["heat", "ronin"]),
+    ("compare the budgets of avatar and titanic", ["avatar", "titanic"]),
+    ("avatar vs titanic box office", ["avatar", "titanic"]),
+    ("how do alien and aliens compare in length?", ["alien", "aliens"]),
+    ("how does heat compare to ronin", ["heat", "ronin"]),
 ])
 def test_comparison_titles(question, titles):
     assert comparison_titles(question) == titles
@@ -191,6 +197,8 @@ def test_comparison_titles(question, titles):
     ("which was more expensive, avatar or titanic", "highest_budget"),
     ("budget and box office for toy story", None),
     ("who directed alien", None),
+    ("compare the budgets of avatar and titanic", "highest_budget"),  # the fact compared
+    ("avatar vs titanic box office", "highest_revenue"),
 ])
 def test_the_comparative_asked(question, rank):
     assert understand(question).rank == rank
