@@ -32,6 +32,10 @@ FACT_FIELDS = {
     "production_companies": r"\b(produc(ed|er|ers|tion)|studios?|compan(y|ies))\b",
     "keywords": r"\b(keywords?|themes?|topics?)\b",
     "status": r"\bstatus\b",
+    "directors": r"\b(who directed|director|directed|filmmaker)\b",
+    "cast": r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted|voices|voiced)|voiced by|"
+            r"who('s| is| was| else is) in|"
+            r"lead roles?)\b",
 }
 # A comparison or a question about a list that asks a fact ("avatar vs titanic box office", "how long
 # are they?") is answered as a ranking by it.
@@ -109,10 +113,9 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         intent = "recommendation"
     elif person and not one_film and PERSON_WORK.search(low):
         intent = "filmography"
-    elif re.search(r"\b(who directed|director|directed|filmmaker)\b", low):
+    elif "directors" in fact_fields:
         intent = "director"
-    elif re.search(r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted)|lead roles?)\b",
-                   low):
+    elif "cast" in fact_fields:
         intent = "cast"
     elif re.search(r"\b(review|opinion|worth (it|watching)|reception|critics?|audience think)\b", low):
         intent = "review"

@@ -108,6 +108,10 @@ def test_every_fact_a_question_asks_is_answered(client, sample):
     assert f"${sample['Titanic'].budget:,}" in text and f"${sample['Titanic'].revenue:,}" in text
     text = answer(client, "How long is Memento and what is it rated?")["answer"]
     assert "113 minutes" in text and f"{sample['Memento'].vote_average:.1f}/10" in text
+    text = answer(client, "Who directed Gladiator and who stars in it?")["answer"]
+    assert "Ridley Scott" in text and "Russell Crowe" in text
+    text = answer(client, "Who is in Memento and how long is it?")["answer"]
+    assert "Guy Pearce" in text and "113 minutes" in text
 
 
 def test_a_comparison_answers_the_comparative_asked(client, sample):

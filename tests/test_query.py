@@ -205,7 +205,9 @@ def test_the_comparative_asked(question, rank):
 
 
 @pytest.mark.parametrize("question, intent, fields", [
-    ("who directed alien and when did it come out", "director", ["release_date"]),
+    ("who directed alien and when did it come out", "director", ["directors", "release_date"]),
+    ("who directed alien and who stars in it", "director", ["directors", "cast"]),
+    ("who is in heat and how long is it", "cast", ["cast", "runtime"]),
     ("budget and box office for toy story", "fact", ["budget", "revenue"]),
     ("how long is it and what's it rated", "fact", ["runtime", "rating"]),
     ("what was the box office and the budget of avatar", "fact", ["revenue", "budget"]),

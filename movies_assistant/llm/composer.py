@@ -157,6 +157,9 @@ FACT_SENTENCES = {
                              "The production companies of {label} are not recorded."),
     "keywords": ("keywords", "Keywords for {label}: {keywords}.", "{label} has no keywords recorded."),
     "status": ("id", "The status of {label} is {status}.", None),
+    "directors": ("directors", "{label} was directed by {directors}.",
+                  "The director of {label} is not recorded in the data."),
+    "cast": ("cast", "{label} stars {cast}.", "The cast of {label} is not recorded in the data."),
 }
 
 
@@ -167,7 +170,7 @@ def fact_values(m: Movie) -> dict:
         "genres": names(m.genres, 10), "language": LANGUAGE_NAMES.get(m.original_language, m.original_language
                                                                      or "unknown"),
         "companies": names(m.production_companies, 8), "keywords": ", ".join(m.keywords[:12]),
-        "status": m.status or "unknown",
+        "status": m.status or "unknown", "directors": names(m.directors), "cast": names(m.cast, 6),
     }
 
 
@@ -190,27 +193,28 @@ def fact_sentences(m: Movie, fields: list[str]) -> str:
     return " ".join(sentences)
 
 
-def with_facts(text: str, request: AnswerRequest) -> str:
-    """`text`, then the other facts the question asks ("who directed it and how long is it")."""
-    facts = fact_sentences(request.movies[0], request.understanding.fact_fields)
+def with_facts(text: str, request: AnswerRequest, covered: tuple[str, ...]) -> str:
+    """`text` (which states the `covered` fields), then the other facts the question asks ("who's in it
+    and how long is it")."""
+    asked = [f for f in request.understanding.fact_fields if f not in covered]
+    facts = fact_sentences(request.movies[0], asked)
     return f"{text} {facts}" if facts else text
 
 
 def cast(request: AnswerRequest) -> str:
     m = request.movies[0]
     if not m.cast:
-        return with_facts(f"The cast of {m.label()} is not recorded in the data.", request)
+        return with_facts(f"The cast of {m.label()} is not recorded in the data.", request, ("cast",))
     text = f"{m.label()} stars {names(m.cast, 6)}."
     if m.directors:
         text += f" It was directed by {names(m.directors)}."
-    return with_facts(text, request)
+    return with_facts(text, request, ("cast", "directors") if m.directors else ("cast",))
 
 
 def director(request: AnswerRequest) -> str:
-    m = request.movies[0]
-    if not m.directors:
-        return with_facts(f"The director of {m.label()} is not recorded in the data.", request)
-    return with_facts(f"{m.label()} was directed by {names(m.directors)}.", request)
+    """The director first, then every other fact asked ("who directed alien and when did it come out")."""
+    fields = request.understanding.fact_fields
+    return fact_sentences(request.movies[0], ["directors"] + [f for f in fields if f != "directors"])
 
 
 def filmography(request: AnswerRequest) -> str:
