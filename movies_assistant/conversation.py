@@ -73,7 +73,7 @@ class Plan:
     excluded_ids: list[int] = field(default_factory=list)  # never recommend again in this conversation
     rejected_ids: list[int] = field(default_factory=list)  # turned down by the user (cumulative)
     suggested_ids: list[int] = field(default_factory=list)  # recommended in earlier turns (cumulative)
-    follow_up: str = ""  # what was resolved: film, person, recommendation
+    follow_up: str = ""  # what was resolved: film, person, recommendation, list, comparison
     known_films: list[dict] = field(default_factory=list)  # every film of the earlier turns (id, title, year)
     films: list[Movie] = field(default_factory=list)  # an earlier answer's films this turn ranks or narrows
 
@@ -285,7 +285,8 @@ def _known_films(turns: list[dict]) -> list[dict]:
 
 def _referred_film(question: str, last: dict, state: dict, store: SearchStore) -> Movie | None:
     """The film "it" / "the second one" means: the earlier turn's subject, or one it listed."""
-    mentioned = (last.get("grounding") or {}).get("mentioned_ids") or []
+    # after a ranking, "the third one" still counts in the list that was ranked
+    mentioned = state.get("list_ids") or (last.get("grounding") or {}).get("mentioned_ids") or []
     ordinal = ORDINAL_REF.search(question)
     if ordinal and mentioned:
         index = ORDINALS[ordinal.group(1).lower()]

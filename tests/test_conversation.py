@@ -310,6 +310,8 @@ def test_which_of_those_ranks_the_earlier_list_not_a_new_search(client, sample):
     assert ids(directed)[0] == longest.id and longest.directors[0] in directed["answer"]
     oldest = chat.ask("the oldest one?")
     assert ids(oldest)[0] == min((sample[i] for i in films), key=lambda m: m.release_date).id
+    second = chat.ask("who directed the second one?")  # of the list that was ranked, not of the ranking
+    assert ids(second)[0] == films[1]
 
 
 def test_only_the_ones_narrows_the_earlier_list(client, sample):
