@@ -51,7 +51,9 @@ REJECT = re.compile(
 # "which of those is the oldest?", "the longest one?": a ranking of films already shown ("older ones?"
 # is a recommendation follow-up, below)
 RANK_REF = re.compile(r"\b(which|those|these|them|the (two|three|four|five)|both)\b|\bthe [\w-]+( [\w-]+)? one\b|"
-                      r"^(and )?the [\w-]+( one)?$|\b(sort|order|rank)( them)? by\b", re.I)
+                      r"^(and |what about |how about )?(the )?(\w+est|most \w+|best|worst)([- ]\w+)?"
+                      r"( one| film| movie)?$|"
+                      r"\b(sort|order|rank)( them)? by\b", re.I)
 # "how long are they?", "when did those come out?": a fact asked of every film shown, answered as a ranking
 THEY_REF = re.compile(r"\b(they|them|their|those|these|each|both)\b", re.I)
 # "only the comedies", "any of them under 2 hours?", "just the french ones": the shown films, narrowed

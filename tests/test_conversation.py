@@ -344,11 +344,12 @@ def test_a_comparative_recommendation_follow_up_is_not_a_ranking(sample_store):
     turns = [{"turn": 1, "question": "Harrison Ford films", "sources": [{"id": 78}, {"id": 85}],
               "understanding": {"intent": "filmography", "person": "Harrison Ford",
                                 "filters": {"person": "Harrison Ford"}}}]
-    for question in ("older ones?", "give me one of the best comedies"):
+    for question in ("older ones?", "older?", "give me one of the best comedies"):
         plan = resolve(question, understand(question), turns, sample_store)
         assert plan.follow_up != "list" and not plan.films
-    ranked = resolve("sort them by rating", understand("sort them by rating"), turns, sample_store)
-    assert ranked.follow_up == "list" and [m.id for m in ranked.films] == [78, 85]
+    for question in ("sort them by rating", "the best rated?", "and the most popular one?", "newest"):
+        ranked = resolve(question, understand(question), turns, sample_store)
+        assert ranked.follow_up == "list" and [m.id for m in ranked.films] == [78, 85], question
 
 
 def test_how_long_are_they_gives_each_listed_films_runtime(client, sample):
