@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from .movies import Movie
-from .query import FACT_RANKS, PERSON_WORK, Understanding, implied_comparison, parse_filters
+from .query import FACT_RANKS, PERSON_WORK, Understanding, asks_fields_only, implied_comparison, parse_filters
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
@@ -138,6 +138,8 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
         return plan
     if last is not None and short and u.intent != "comparison":
         subject = _referred_film(question, last, last_state, store)
+        if subject is None and asks_fields_only(question):  # "and the budget?": the film discussed
+            subject = _last_subject(last, last_state, store)
         person = _referred_person(question, u, last, last_state, store)
         previous_recommendation = last_state.get("intent") == "recommendation"
         follow_recommendation = bool(SIMILAR.search(question) or MORE.search(question)

@@ -145,6 +145,19 @@ def asked_fields(low: str) -> list[str]:
     return sorted(found, key=found.get)
 
 
+def asks_fields_only(question: str) -> bool:
+    """ "and the budget?", "how long?", "who directed?": fact fields and no film, so the question is
+    about the film being discussed (conversation.py)."""
+    text = question.lower()
+    for rx in FACT_FIELDS.values():
+        text = re.sub(rx, " ", text)
+    return bool(asked_fields(question.lower())) and not re.findall(r"\w+", ELLIPSIS_WORDS.sub(" ", text))
+
+
+ELLIPSIS_WORDS = re.compile(r"\b(and|what|about|how|is|was|s|did|does|do|it|its|the|of|who|much|many|for|that|one|"
+                            r"also|then|ok|okay|so|please|tell|me)\b")
+
+
 def asked_rank(low: str) -> str | None:
     """The comparative or superlative asked ("longer", "the oldest", "made more money"), if any."""
     found = [(m.start(), name) for name, rank in RANKINGS.items() if (m := re.search(rf"\b({rank['words']})\b", low))]

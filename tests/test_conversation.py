@@ -358,3 +358,12 @@ def test_how_long_are_they_gives_each_listed_films_runtime(client, sample):
     runtimes = chat.ask("how long are they?")
     assert ids(runtimes)[0] == max((sample[i] for i in films), key=lambda m: m.runtime).id
     assert all(f"{sample[i].runtime} min" in runtimes["answer"] for i in ids(runtimes)[:5])
+
+
+def test_a_fact_with_no_film_is_about_the_film_discussed(client, sample):
+    chat = Chat(client)
+    chat.ask("Tell me about Memento")
+    runtime = chat.ask("and how long?")
+    assert runtime["sources"][0]["title"] == "Memento" and "113 minutes" in runtime["answer"]
+    rating = chat.ask("what's the rating?")
+    assert rating["sources"][0]["title"] == "Memento" and "8.1/10" in rating["answer"]

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from movies_assistant.query import comparison_titles, parse_filters, understand
+from movies_assistant.query import asks_fields_only, comparison_titles, parse_filters, understand
 from movies_assistant.search.base import normalize_name
 
 PEOPLE = {"tom hanks", "christopher nolan", "penelope cruz", "samuel l. jackson", "greta gerwig"}
@@ -266,3 +266,11 @@ def test_a_plot_description_is_not_filtered_by_its_plot_words(client):
         "q": "the animated movie about a rat in a French restaurant who cooks for a family", "k": 10}).get_json()
     assert body["filters"] == {}
     assert "Ratatouille" in [r["title"] for r in body["results"]]
+
+
+@pytest.mark.parametrize("question, alone", [
+    ("and the budget?", True), ("what's the rating", True), ("how long?", True), ("who directed", True),
+    ("how long is heat", False), ("what is the budget of avatar", False), ("what else", False), ("hi", False),
+])
+def test_a_question_of_fact_fields_alone_names_no_film(question, alone):
+    assert asks_fields_only(question) is alone
