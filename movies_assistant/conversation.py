@@ -9,6 +9,9 @@ turns and the new question and returns a `Plan`:
   first person the earlier answer names) becomes a filmography;
 * "anything similar but older?", "more like that", "something newer": a recommendation similar to the
   film being discussed, or the earlier recommendation's filters, shifted in time;
+* "which of those is the best rated?", "the oldest one?", "which of the two is longer?", "only the
+  comedies", "any of them under 2 hours?": an operation on the films the earlier answer listed (or
+  the last two films discussed), ranked or narrowed, not a new search;
 * in a recommendation conversation, films already suggested or turned down ("I've seen Alien",
   "not Aliens", a -1 on the answer that suggested them) are excluded.
 """
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .movies import Movie
 from .linking import named_words, title_key
-from .query import PERSON_WORK, Understanding
+from .query import FACT_RANKS, PERSON_WORK, Understanding, asks_fields_only, implied_comparison, parse_filters
 from .search import Filters, SearchStore
 from .search.base import normalize_title
 
@@ -48,6 +51,19 @@ REJECT = re.compile(
     r"disliked?)\s+(.+?)(?=[.;!?]|,|\bbut\b|\bso\b|\bcan\b|\bany\b|\bsomething\b|$)",
     re.I,
 )
+# "which of those is the oldest?", "the longest one?": a ranking of films already shown ("older ones?"
+# is a recommendation follow-up, below)
+RANK_REF = re.compile(r"\b(which|those|these|them|the (two|three|four|five)|both)\b|\bthe [\w-]+( [\w-]+)? one\b|"
+                      r"^(and |what about |how about )?(the )?(\w+est|most \w+|best|worst)([- ]\w+)?"
+                      r"( one| film| movie)?$|"
+                      r"\b(sort|order|rank)( them)? by\b", re.I)
+# "how long are they?", "when did those come out?": a fact asked of every film shown, answered as a ranking
+THEY_REF = re.compile(r"\b(they|them|their|those|these|each|both)\b", re.I)
+# "only the comedies", "any of them under 2 hours?", "just the french ones": the shown films, narrowed
+NARROW_REF = re.compile(r"\b(only|just|those|these|them|ones|make (it|them|that))\b", re.I)
+PAIR_REF = re.compile(r"\b(the two|both)\b", re.I)
+LIST_TURNS = ("recommendation", "filmography", "comparison")  # turns whose answer is a list of films
+LIST_TURNS_BACK = 3  # "the oldest one?" can follow a question about one film of the list
 SHORT_FOLLOW_UP_WORDS = 10
 SEQUEL = re.compile(r"\b(?:part|chapter) (\d|two|three|four|ii|iii|iv)\b|\bthe (?:sequel|next one)\b", re.I)
 NUMBERS = {"two": "2", "three": "3", "four": "4", "ii": "2", "iii": "3", "iv": "4"}
@@ -67,8 +83,9 @@ class Plan:
     excluded_ids: list[int] = field(default_factory=list)  # never recommend again in this conversation
     rejected_ids: list[int] = field(default_factory=list)  # turned down by the user (cumulative)
     suggested_ids: list[int] = field(default_factory=list)  # recommended in earlier turns (cumulative)
-    follow_up: str = ""  # what was resolved: film, person, recommendation
+    follow_up: str = ""  # what was resolved: film, person, recommendation, list, comparison
     known_films: list[dict] = field(default_factory=list)  # every film of the earlier turns (id, title, year)
+    films: list[Movie] = field(default_factory=list)  # an earlier answer's films this turn ranks or narrows
 
     def state(self, mentioned_ids: list[int], top_id: int | None = None) -> dict:
         """What the log keeps of this turn for the next one (`top_id`: the first retrieved film)."""
@@ -77,13 +94,15 @@ class Plan:
         if u.intent == "recommendation":
             suggested += [i for i in mentioned_ids if i not in suggested]
         subject = self.subject.id if self.subject else None
-        if subject is None and u.intent not in ("recommendation", "filmography", "comparison"):
+        # a comparison's "it" is its first film (of a ranking, the film ranked first: "the oldest one?")
+        if subject is None and u.intent not in ("recommendation", "filmography"):
             subject = top_id if top_id is not None else (mentioned_ids[0] if mentioned_ids else None)
         return {
             **u.to_dict(), "topic": u.topic, "subject_id": subject,
             "similar_to_id": self.similar_to.id if self.similar_to else None,
             "suggested_ids": suggested[-200:], "rejected_ids": self.rejected_ids[-200:],
             "mentioned_ids": mentioned_ids, "follow_up": self.follow_up,
+            "list_ids": [m.id for m in self.films],  # the earlier list this turn ranked or narrowed
         }
 
     def describe(self) -> dict:
@@ -97,6 +116,8 @@ class Plan:
             data["similar_to"] = self.similar_to.label()
         if self.excluded_ids:
             data["excluded"] = len(self.excluded_ids)
+        if self.films:
+            data["of_earlier"] = len(self.films)
         return data
 
 
@@ -122,14 +143,22 @@ def resolve(question: str, u: Understanding, turns: list[dict], store: SearchSto
     if last is not None and u.intent == "comparison" and any(FILM_PRONOUN.fullmatch(t) for t in u.titles):
         plan.subject = _last_subject(last, last_state, store, lists=True)
         plan.follow_up = "film" if plan.subject is not None else ""
+    elif last is not None and short and u.intent != "comparison" and (
+            _compare_with_subject(question, u, plan, last, last_state, store)
+            or _operate_on_list(question, u, plan, turns, store)):
+        return plan
     elif last is not None and u.intent == "filmography" and u.person:
         pass  # "what else did Fincher make?" names its person: a filmography, not more of the last list
     elif last is not None and short and u.intent != "comparison":
-        subject = _sequel(question, last, last_state, store) or _role_of(question, u, last, last_state, store) \
-            or (None if u.film is not None else _referred_film(question, last, last_state, store)
-                or _shortened_title(question, u, last, last_state, store))
+        named = u.film is not None  # a film the question names wins over "it": "good will hunting, is it sad?"
+        subject = _sequel(question, last, last_state, store) \
+            or (None if named else _referred_film(question, last, last_state, store)) \
+            or _role_of(question, u, last, last_state, store) \
+            or (None if named else _shortened_title(question, u, last, last_state, store))
+        if subject is None and u.film is None and asks_fields_only(question):  # "and the budget?"
+            subject = _last_subject(last, last_state, store)
         if ELLIPSIS.search(question) and u.intent == "general" and last_state.get("intent") in ABOUT_ONE_FILM:
-            u.intent, u.fact_field = last_state["intent"], last_state.get("fact_field")  # "and part 2?"
+            u.intent, u.fact_fields = last_state["intent"], list(last_state.get("fact_fields") or [])  # "and part 2?"
         person = _referred_person(question, u, last, last_state, store)
         previous_recommendation = last_state.get("intent") == "recommendation"
         follow_recommendation = bool(SIMILAR.search(question) or MORE.search(question)
@@ -188,6 +217,85 @@ def people_in(text: str, store: SearchStore) -> list[str]:
 
 # -- helpers -------------------------------------------------------------------------------------
 
+def _compare_with_subject(question: str, u: Understanding, plan: Plan, last: dict, state: dict,
+                          store: SearchStore) -> bool:
+    """ "is empire strikes back rated higher?" after Star Wars: the film named against the one discussed."""
+    title = implied_comparison(question) if u.rank else None
+    subject = _last_subject(last, state, store) if title else None
+    hits = store.search(title, k=1) if subject is not None else []
+    if not hits or hits[0].movie.id == subject.id:
+        return False
+    plan.films, plan.follow_up = [subject, hits[0].movie], "comparison"
+    u.intent, u.filters, u.titles = "comparison", Filters(), [subject.title, hits[0].movie.title]
+    return True
+
+
+def _operate_on_list(question: str, u: Understanding, plan: Plan, turns: list[dict], store: SearchStore) -> bool:
+    """Rank or narrow the films the earlier answer listed: "which of those is the oldest?", "only the
+    comedies". False when the question is not such an operation (or there is no list to apply it to)."""
+    asked = parse_filters(question.lower())
+    text = question.strip(" ?!.")
+    ranking = u.rank if RANK_REF.search(text) else None  # "which of those is the oldest?"
+    fact = None if u.rank or not THEY_REF.search(text) else next(  # "how long are they?"
+        (FACT_RANKS[f] for f in u.fact_fields if f in FACT_RANKS), None)
+    narrowing = not u.rank and not asked.is_empty() and NARROW_REF.search(text)  # "only the comedies"
+    rank = ranking or fact
+    if not (rank or narrowing):
+        return False
+    last_intent = (turns[-1].get("understanding") or {}).get("intent")
+    films: list[Movie] = []
+    if last_intent not in LIST_TURNS and PAIR_REF.search(question):
+        films = _last_subjects(turns, 2, store)
+    list_turn = next((t for t in reversed(turns[-LIST_TURNS_BACK:])
+                      if (t.get("understanding") or {}).get("intent") in LIST_TURNS), None)
+    if not films and list_turn is not None:
+        films = _earlier_list(list_turn, store)
+    if len(films) < 2:
+        return False
+    plan.follow_up = "list"
+    if rank:
+        plan.films = [m for m in films if asked.accepts(m)] or films
+        u.intent, u.filters, u.rank = "comparison", asked, rank
+        return True
+    last_state = (list_turn or turns[-1]).get("understanding") or {}
+    base = Filters(**{k: v for k, v in (last_state.get("filters") or {}).items() if k in Filters.__dataclass_fields__})
+    for name, value in asked.to_dict().items():
+        setattr(base, name, value)
+    u.intent, u.filters, u.topic = last_state.get("intent"), base, last_state.get("topic") or ""
+    u.person = last_state.get("person")
+    if u.intent == "comparison":
+        u.intent = "recommendation"
+    plan.films = [m for m in films if base.accepts(m)]  # none kept: search again with the narrowed filters
+    return True
+
+
+def _earlier_list(turn: dict, store: SearchStore) -> list[Movie]:
+    """The films a list answer gave, in its order: its sources (of a recommendation, those it named;
+    of an earlier ranking or narrowing, the whole list it worked on)."""
+    state = turn.get("understanding") or {}
+    mentioned = (turn.get("grounding") or {}).get("mentioned_ids") or []
+    ids = [s.get("id") for s in turn.get("sources") or []]
+    if state.get("list_ids"):
+        ids = state["list_ids"]
+    elif state.get("intent") == "recommendation" and len(set(mentioned) & set(ids)) >= 2:
+        ids = [i for i in ids if i in mentioned]  # the suggestions it named, not every film it was given
+    found = {m.id: m for m in store.get(ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _last_subjects(turns: list[dict], count: int, store: SearchStore) -> list[Movie]:
+    """The last `count` different films the conversation was about, oldest first ("which of the two")."""
+    ids: list[int] = []
+    for turn in reversed(turns):
+        subject = (turn.get("understanding") or {}).get("subject_id")
+        if subject is not None and subject not in ids:
+            ids.insert(0, subject)
+        if len(ids) == count:
+            break
+    found = {m.id: m for m in store.get(ids)}
+    return [found[i] for i in ids if i in found]
+
+
 def _known_films(turns: list[dict]) -> list[dict]:
     seen, films = set(), []
     for turn in turns:
@@ -200,7 +308,8 @@ def _known_films(turns: list[dict]) -> list[dict]:
 
 def _referred_film(question: str, last: dict, state: dict, store: SearchStore) -> Movie | None:
     """The film "it" / "the second one" means: the earlier turn's subject, or one it listed."""
-    mentioned = (last.get("grounding") or {}).get("mentioned_ids") or []
+    # after a ranking, "the third one" still counts in the list that was ranked
+    mentioned = state.get("list_ids") or (last.get("grounding") or {}).get("mentioned_ids") or []
     ordinal = ORDINAL_REF.search(question)
     if ordinal and mentioned:
         index = ORDINALS[ordinal.group(1).lower()]

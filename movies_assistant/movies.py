@@ -83,6 +83,14 @@ class Movie:
         return f"{self.title} ({self.year})" if self.year else self.title
 
 
+def rank_films(movies: list[Movie], field: str, highest: bool) -> tuple[list[Movie], list[Movie]]:
+    """`movies` that record `field`, best first, and those that do not (a 0 budget or an unrated film
+    is unknown, not last)."""
+    known = [m for m in movies if getattr(m, field) and (field != "vote_average" or m.vote_count)]
+    order = sorted(known, key=lambda m: getattr(m, field), reverse=highest)
+    return order, [m for m in movies if m not in known]
+
+
 _MOVIE_FIELDS = tuple(Movie.__dataclass_fields__)
 _ATOMIC = frozenset({str, int, float, bool, type(None)})  # values deepcopy returns as they are
 

@@ -15,7 +15,7 @@ from .dialogue import dialogue_act
 from .linking import CONFIDENT, Link, Linker, confident
 from .search.base import Filters, normalize_name
 from .vocabulary import (COUNT_WORDS, DECADE_WORDS, DEGREE_WORDS, FRACTION_WORDS, GENRE_WORDS, LANGUAGE_WORDS, MOODS,
-                         NEGATION_END, NEGATION_WORDS, NEGATIONS, NUMBER_WORDS)
+                         NEGATION_END, NEGATION_WORDS, NEGATIONS, NUMBER_WORDS, RANKINGS)
 
 INTENTS = ("fact", "cast", "director", "filmography", "comparison", "recommendation", "plot", "review", "general",
            "small_talk")
@@ -25,8 +25,8 @@ LIST_INTENTS = ("recommendation", "filmography", "general")
 FACT_FIELDS = {
     "release_date": r"\b(when|what year|release date|released|come out|came out)\b",
     "budget": r"\bbudget|cost to make\b",
-    "revenue": r"\b(revenue|box office|gross(ed)?|earn(ed)?|made at)\b",
-    "runtime": r"\b(runtime|how long|length|minutes|how many (hours|minutes))\b",
+    "revenue": r"\b(revenue|box office|gross(ed)?|earn(ed)?|made at|money)\b",
+    "runtime": r"\b(runtime|running time|how long|length|minutes|hours)\b",
     "rating": r"\b(rating|rated|score|votes?)\b",
     "genres": r"\bgenres?\b|what kind of (movie|film)",
     "language": r"\b(language|spoken)\b",
@@ -34,7 +34,15 @@ FACT_FIELDS = {
     "production_companies": r"\b(produc(ed|er|ers|tion)|studios?|compan(y|ies))\b",
     "keywords": r"\b(keywords?|themes?|topics?)\b",
     "status": r"\bstatus\b",
+    "directors": r"\b(who directed|director|directed|filmmaker)\b",
+    "cast": r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted|voices|voiced)|voiced by|"
+            r"who('s| is| was| else is) in|"
+            r"lead roles?)\b",
 }
+# A comparison or a question about a list that asks a fact ("avatar vs titanic box office", "how long
+# are they?") is answered as a ranking by it.
+FACT_RANKS = {"runtime": "longest", "release_date": "oldest", "rating": "best_rated", "budget": "highest_budget",
+              "revenue": "highest_revenue"}
 FILLER = re.compile(
     r"\b(please|can you|could you|recommend(ations?)?|suggest(ions?)?|some|any|good|great|best|movies?|films?|"
     r"me|i|want|to|watch|should|what|which|a|an|the|from|of|in|with|show|list|give|find|are|is|there|top|"
@@ -79,7 +87,8 @@ class Understanding:
     filters: Filters = field(default_factory=Filters)
     person: str | None = None
     titles: list[str] = field(default_factory=list)  # the films a comparison names
-    fact_field: str | None = None  # which field a fact question asks about
+    fact_fields: list[str] = field(default_factory=list)  # the fields a question asks about, in its order
+    rank: str | None = None  # the comparative asked ("longest", "best_rated"...), a key of RANKINGS
     topic: str = ""  # the question without list filler and filter words (empty: rank by popularity)
     act: str | None = None  # small talk: which dialogue act (greeting, thanks, goodbye, help, off_topic)
     entities: list[Link] = field(default_factory=list)  # the films and people linked in the question
@@ -91,7 +100,7 @@ class Understanding:
 
     def to_dict(self) -> dict:
         data = {"intent": self.intent, "filters": self.filters.to_dict(), "person": self.person,
-                "titles": self.titles, "fact_field": self.fact_field}
+                "titles": self.titles, "fact_fields": self.fact_fields, "rank": self.rank}
         if self.entities:
             data["entities"] = [e.to_dict() for e in self.entities]
         return {**data, "act": self.act} if self.act else data
@@ -121,7 +130,8 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
         person = named.name  # also a typo, a surname, a single name ("speilberg", "kubrick", "zendaya")
         entities.append(named)
     titles = comparison_titles(q)
-    fact_field = next((name for name, rx in FACT_FIELDS.items() if re.search(rx, low)), None)
+    fact_fields = asked_fields(low)
+    rank = asked_rank(low)
     topic = strip_filler(low)
     asks_list = bool(LIST_START.match(low)) and not ABOUT_IT.search(low)  # not "good will hunting, is it sad"
     one_film = bool(ONE_FILM.search(low)) and not asks_list
@@ -136,20 +146,20 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
 
     if titles:
         intent = "comparison"
+        rank = rank or next((FACT_RANKS[f] for f in fact_fields if f in FACT_RANKS), None)
     elif SUGGEST.search(low):
         intent = "recommendation"
     elif person and not one_film and (PERSON_WORK.search(low) or re.search(r"\bin\W*$", low)):
         intent = "filmography"
-    elif re.search(r"\b(who directed|director|directed|filmmaker)\b", low):
+    elif "directors" in fact_fields:
         intent = "director"
-    elif re.search(r"\b(actors?|actress(es)?|cast|starr(ed|ing)|stars|who (plays|played|acts|acted)|who'?s in|who (is|was|else is) in|lead roles?)\b",
-                   low):
+    elif "cast" in fact_fields:
         intent = "cast"
     elif re.search(r"\b(review|critique|opinion|worth (it|watching|seeing)|any good|reception|critics?|audience think)\b", low):
         intent = "review"
     elif re.search(r"\b(plot|summar(y|ise|ize)|what is .* about|what'?s .* about|storyline|what happens)\b", low):
         intent = "plot"
-    elif fact_field and not (topic == "" and not plain.is_empty()):
+    elif fact_fields and not (topic == "" and not plain.is_empty()):
         intent = "fact"
     elif not one_film and (asks_list or described
                            or (LIST_NOUNS.search(low) and not re.search(r"\bthe (movie|film)\b", low))
@@ -174,7 +184,32 @@ def understand(question: str, known_people: Callable[[list[str]], list[str]] | N
             "|".join([*(rf"\b({rx})\b" for rx in MOODS), r"\b(movie|film)s?\b"]), " ", q, flags=re.I).split())
     if intent == "filmography":
         entities = [e for e in entities if e.kind == "person"]
-    return Understanding(intent, filters, person, titles, fact_field, topic, entities=entities)
+    return Understanding(intent, filters, person, titles, fact_fields, rank, topic, entities=entities)
+
+
+def asked_fields(low: str) -> list[str]:
+    """Every fact field the question asks about, in the order it asks: "budget and box office"."""
+    found = {name: m.start() for name, rx in FACT_FIELDS.items() if (m := re.search(rx, low))}
+    return sorted(found, key=found.get)
+
+
+def asks_fields_only(question: str) -> bool:
+    """ "and the budget?", "how long?", "who directed?": fact fields and no film, so the question is
+    about the film being discussed (conversation.py)."""
+    text = question.lower()
+    for rx in FACT_FIELDS.values():
+        text = re.sub(rx, " ", text)
+    return bool(asked_fields(question.lower())) and not re.findall(r"\w+", ELLIPSIS_WORDS.sub(" ", text))
+
+
+ELLIPSIS_WORDS = re.compile(r"\b(and|what|about|how|is|was|s|did|does|do|it|its|the|of|who|much|many|for|that|one|"
+                            r"also|then|ok|okay|so|please|tell|me)\b")
+
+
+def asked_rank(low: str) -> str | None:
+    """The comparative or superlative asked ("longer", "the oldest", "made more money"), if any."""
+    found = [(m.start(), name) for name, rank in RANKINGS.items() if (m := re.search(rf"\b({rank['words']})\b", low))]
+    return min(found)[1] if found else None
 
 
 def parse_filters(low: str, today: date | None = None, with_moods: bool = True) -> Filters:
@@ -426,20 +461,50 @@ STOP = {"the", "a", "an", "of", "in", "and", "or", "with", "by", "movies", "film
 
 
 def comparison_titles(question: str) -> list[str]:
-    """`Compare A and B`, `A vs B`, `A or B: which is better` -> [A, B]; [] when not a comparison."""
+    """`Compare A and B`, `A vs B`, `is A longer than B`, `which is older, A or B`, `A or B, which is
+    better rated`, `compare toy story 1 2 and 3` -> the titles; [] when not a comparison."""
     q = question.strip().rstrip("?.!")
-    m = re.search(r"(?i)^(?:compare|comparison of|comparing|difference between|how does)\s+(.+)", q)
+    if m := THAN.search(q):  # "is A longer than B": B is one title even with an "and" in it
+        return [m.group(1).strip(" ,"), m.group(2).strip(" ,")]
+    m = re.search(r"(?i)^(?:compare|comparison of|comparing|difference between|how (?:does|do))\s+(.+)", q)
     body = m.group(1) if m else q
-    if not m and not re.search(r"(?i)\b(vs\.?|versus)\b|\bwhich is better\b|\bbetter\b.*\bor\b", q):
+    ranks = [hit.end() for rank in RANKINGS.values() for hit in re.finditer(rf"(?i)\b({rank['words']})\b", q)]
+    if not m and re.match(r"(?i)(which|what)\b", q) and ranks:
+        body = q[max(ranks):]  # "which made more money, A or B"
+    elif not m and not re.search(r"(?i)\b(vs\.?|versus|compared (to|with))\b|\bwhich\b|\bbetter\b.*\bor\b", q):
         return []
-    body = re.sub(r"(?i)^(the movies?|the films?)\s+", "", body)
-    body = re.sub(r"(?i)\s*(which is better|which one is better|which is more popular|which is rated higher)\s*:?", " ", body)
+    body = re.sub(r"(?i)^[\s,:]*(?:of|between)?\s*(the movies?|the films?)?\s*", "", body)
+    body = re.sub(r"(?i)[,:;]?\s*\bwhich\b.*$", "", body)  # "A or B, which is better rated"
     body = re.sub(r"(?i)^(is|was)\s+", "", body)
     body = re.sub(r"(?i)\s+(compare|compared) (to|with)\s+", " vs ", body)
     body = re.sub(r"(?i)\s+better than\s+", " vs ", body)
-    parts = re.split(r"(?i)\s+(?:vs\.?|versus|and|or|with|to)\s+", body)
+    body = re.sub(r"(?i)\s+(compare|stack up|differ)\b.*$", "", body)  # "how do A and B compare in length"
+    body = re.sub(rf"(?i)^(?:the )?(?:{COMPARED_FIELDS}) (?:of|for)\s+|\s+(?:{COMPARED_FIELDS})$", "", body)
+    if m := SEQUELS.match(body):  # "toy story 1 2 and 3": the first film seldom has the number
+        numbers = re.findall(r"\d+", m.group(2))
+        return [m.group(1) if n == "1" else f"{m.group(1)} {n}" for n in numbers]
+    parts = re.split(r"(?i)\s+(?:vs\.?|versus|and|or|with|to)\s+|\s*,\s*", body)
     parts = [p.strip(" ,:;\"'") for p in parts if p.strip(" ,:;\"'")]
     return parts[:4] if len(parts) >= 2 else []
+
+
+def implied_comparison(question: str) -> str | None:
+    """ "is empire strikes back rated higher?" -> "empire strikes back": compared with the film being
+    discussed (conversation.py); None when the question names no such comparison."""
+    m = IMPLIED.search(question.strip().rstrip("?.!"))
+    return m.group(1).strip(" ,") if m else None
+
+
+_COMPARATIVE = (r"(?:(?:rated|run|make|earn|cost|have|get)\s+)?(?:(?:a|an|the)\s+)?"
+                r"(?:(?!other\b|rather\b)\w+er|more(?: \w+)?|less(?: \w+)?|worse)"
+                r"(?:\s+(?:rating|score|budget|runtime|box office|revenue))?")
+IMPLIED = re.compile(rf"(?i)^(?:is|was|does|did|has)\s+(?!(?:there|it|he|she|they|that|this|one)\b)(.+?)\s+"
+                     rf"{_COMPARATIVE}(?:\s+(?:then|too|one))?$")
+COMPARED_FIELDS = r"budgets?|box office|revenues?|runtimes?|running times?|lengths?|ratings?|scores?|release dates?"
+# "than 2 hours", "than 7/10" is a filter, not a second film
+_AMOUNT = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five)(?:\s*(?:hours?|hrs?|minutes?|mins?|h|/10|stars?))?$"
+THAN = re.compile(rf"(?i)^(?:is|was|does|did|has)\s+(.+?)\s+{_COMPARATIVE}\s+than\s+(?!{_AMOUNT})(.+)$")
+SEQUELS = re.compile(r"(?i)^(.+?)\s+(\d{1,2}(?:(?:\s*,\s*|\s+and\s+|\s+)\d{1,2})+)$")
 
 
 def strip_filler(low: str, with_moods: bool = False) -> str:

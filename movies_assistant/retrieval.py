@@ -7,9 +7,10 @@ from dataclasses import dataclass, field, replace
 
 from .conversation import FILM_PRONOUN, Plan, similarity_text
 from .linking import CONFIDENT, Linker, missing_title
-from .movies import Movie
+from .movies import Movie, rank_films
 from .query import LIST_INTENTS, Understanding, understand
 from .search import Filters, Hit, SearchStore
+from .vocabulary import RANKINGS
 
 FILMOGRAPHY_LIMIT = 500
 NAMES_ONE_FILM = ("fact", "director", "cast", "plot", "review")  # questions that name the film they are about
@@ -64,6 +65,12 @@ class Retriever:
         def search(text: str, filters: Filters | None, count: int) -> list[Hit]:
             return self.store.search(text, filters, k=count, method=method)
 
+        if plan.films:  # an operation on an earlier answer's films: those films, ranked first by what is asked
+            films = plan.films
+            if u.rank in RANKINGS:
+                order, missing = rank_films(films, RANKINGS[u.rank]["field"], RANKINGS[u.rank]["highest"])
+                films = order + missing
+            return Retrieval([Hit(m, 1.0) for m in films], u.filters)
         if u.intent == "comparison":
             found: dict[int, Hit] = {}
             for title in u.titles:

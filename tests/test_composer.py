@@ -2,7 +2,10 @@
 
 import pytest
 
+from movies_assistant.llm.base import AnswerRequest
+from movies_assistant.llm.composer import compose
 from movies_assistant.movies import ReadReport, read_movies
+from movies_assistant.query import understand
 
 from .conftest import SAMPLE
 
@@ -115,3 +118,34 @@ def test_a_review_names_what_a_film_is_in_plain_english(genres, kind):
     from movies_assistant.llm.composer import kind_of_film
 
     assert kind_of_film(genres) == kind
+
+
+def test_every_fact_a_question_asks_is_answered(client, sample):
+    text = answer(client, "Who directed Gladiator and when did it come out?")["answer"]
+    assert "Ridley Scott" in text and "2000" in text
+    text = answer(client, "Budget and box office for Titanic?")["answer"]
+    assert f"${sample['Titanic'].budget:,}" in text and f"${sample['Titanic'].revenue:,}" in text
+    text = answer(client, "How long is Memento and what is it rated?")["answer"]
+    assert "113 minutes" in text and f"{sample['Memento'].vote_average:.1f}/10" in text
+    text = answer(client, "Who directed Gladiator and who stars in it?")["answer"]
+    assert "Ridley Scott" in text and "Russell Crowe" in text
+    text = answer(client, "Who is in Memento and how long is it?")["answer"]
+    assert "Guy Pearce" in text and "113 minutes" in text
+
+
+def test_a_comparison_answers_the_comparative_asked(client, sample):
+    data = answer(client, "Is Gladiator longer than Memento?")
+    assert {s["title"] for s in data["sources"]} == {"Gladiator", "Memento"}
+    assert data["answer"].startswith("Gladiator (2000), 155 min, is longer than Memento (2000), 113 min.")
+    older = answer(client, "Which is older, Predator or Blade Runner?")["answer"]
+    assert older.startswith("Blade Runner (1982), released") and "came out before Predator (1987)" in older
+
+
+def test_a_comparison_of_three_films_ranks_them(sample):
+    question = "which of the lord of the rings films made the most money"
+    films = [m for m in sample.values() if m.title.startswith("The Lord of the Rings")]
+    u = understand(question)
+    u.intent = "comparison"
+    text = compose(AnswerRequest(question, u, films))
+    assert text.startswith("The Lord of the Rings: The Return of the King (2003) earned the most: $1,118,888,979; "
+                           "then The Lord of the Rings: The Two Towers (2002): $926,287,400;")

@@ -360,3 +360,74 @@ def test_part_two_and_the_sequel_mean_the_next_film_of_the_series(client):
     chat = Chat(client)
     chat.ask("what is back to the future about")
     assert ids(chat.ask("who directed the sequel"))[0] == 165
+
+
+# -- operations on the films an earlier answer listed ----------------------------------------------
+def test_which_of_those_ranks_the_earlier_list_not_a_new_search(client, sample):
+    chat = Chat(client)
+    films = ids(chat.ask("Harrison Ford films"))
+    longest = max((sample[i] for i in films), key=lambda m: m.runtime)
+    ranked = chat.ask("Which of those is the longest?")
+    assert set(ids(ranked)) <= set(films) and ids(ranked)[0] == longest.id
+    assert ranked["answer"].startswith(f"{longest.label()} is the longest: {longest.runtime} min")
+    directed = chat.ask("Who directed it?")
+    assert ids(directed)[0] == longest.id and longest.directors[0] in directed["answer"]
+    oldest = chat.ask("the oldest one?")
+    assert ids(oldest)[0] == min((sample[i] for i in films), key=lambda m: m.release_date).id
+    second = chat.ask("who directed the second one?")  # of the list that was ranked, not of the ranking
+    assert ids(second)[0] == films[1]
+
+
+def test_only_the_ones_narrows_the_earlier_list(client, sample):
+    chat = Chat(client)
+    films = ids(chat.ask("Harrison Ford films"))
+    later = chat.ask("only the ones after 1985")
+    assert ids(later) and set(ids(later)) == {i for i in films if sample[i].year > 1985}
+    short = chat.ask("any of them under 2 hours?")
+    assert ids(short) and all(sample[i].runtime <= 120 and sample[i].year > 1985 for i in ids(short))
+
+
+def test_which_of_the_two_compares_the_last_two_films_discussed(client):
+    chat = Chat(client)
+    chat.ask("Tell me about Memento")
+    chat.ask("Tell me about Gladiator")
+    longer = chat.ask("Which of the two is longer?")
+    assert [s["title"] for s in longer["sources"]] == ["Gladiator", "Memento"]
+    assert "155 min, is longer than Memento (2000), 113 min" in longer["answer"]
+
+
+def test_is_it_rated_higher_compares_with_the_film_being_discussed(client, sample):
+    chat = Chat(client)
+    chat.ask("Who directed Gladiator?")
+    higher = chat.ask("Is Memento rated higher?")
+    assert [s["title"] for s in higher["sources"]] == ["Memento", "Gladiator"]
+    assert higher["answer"].startswith("Memento (2000), 8.1/10 from 4,028 votes, is rated higher than Gladiator (2000)")
+
+
+def test_a_comparative_recommendation_follow_up_is_not_a_ranking(sample_store):
+    turns = [{"turn": 1, "question": "Harrison Ford films", "sources": [{"id": 78}, {"id": 85}],
+              "understanding": {"intent": "filmography", "person": "Harrison Ford",
+                                "filters": {"person": "Harrison Ford"}}}]
+    for question in ("older ones?", "older?", "give me one of the best comedies"):
+        plan = resolve(question, understand(question), turns, sample_store)
+        assert plan.follow_up != "list" and not plan.films
+    for question in ("sort them by rating", "the best rated?", "and the most popular one?", "newest"):
+        ranked = resolve(question, understand(question), turns, sample_store)
+        assert ranked.follow_up == "list" and [m.id for m in ranked.films] == [78, 85], question
+
+
+def test_how_long_are_they_gives_each_listed_films_runtime(client, sample):
+    chat = Chat(client)
+    films = ids(chat.ask("Harrison Ford films"))
+    runtimes = chat.ask("how long are they?")
+    assert ids(runtimes)[0] == max((sample[i] for i in films), key=lambda m: m.runtime).id
+    assert all(f"{sample[i].runtime} min" in runtimes["answer"] for i in ids(runtimes)[:5])
+
+
+def test_a_fact_with_no_film_is_about_the_film_discussed(client, sample):
+    chat = Chat(client)
+    chat.ask("Tell me about Memento")
+    runtime = chat.ask("and how long?")
+    assert runtime["sources"][0]["title"] == "Memento" and "113 minutes" in runtime["answer"]
+    rating = chat.ask("what's the rating?")
+    assert rating["sources"][0]["title"] == "Memento" and "8.1/10" in rating["answer"]

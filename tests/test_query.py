@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from movies_assistant.query import comparison_titles, parse_filters, understand
+from movies_assistant.query import asks_fields_only, comparison_titles, parse_filters, understand
 from movies_assistant.search.base import normalize_name
 
 PEOPLE = {"tom hanks", "christopher nolan", "penelope cruz", "samuel l. jackson", "greta gerwig"}
@@ -255,9 +255,59 @@ def test_person_is_confirmed_against_the_index():
     ("Alien vs. Aliens", ["Alien", "Aliens"]),
     ("Which is better: Heat or Ronin?", ["Heat", "Ronin"]),
     ("Who directed Alien?", []),
+    ("is john wick longer than taken?", ["john wick", "taken"]),
+    ("is it longer than the good the bad and the ugly", ["it", "the good the bad and the ugly"]),
+    ("which is rated higher, the dark knight or inception", ["the dark knight", "inception"]),
+    ("which made more money toy story or cars", ["toy story", "cars"]),
+    ("which is older: alien or blade runner", ["alien", "blade runner"]),
+    ("notting hill or love actually which is better rated", ["notting hill", "love actually"]),
+    ("compare toy story 1 2 and 3", ["toy story", "toy story 2", "toy story 3"]),
+    ("is there anything other than dramas?", []),
+    ("is the godfather longer than 3 hours?", []),
+    ("which is the best horror movie of 2010", []),
+    ("which of those is the best rated", []),
+    ("does heat have a higher rating than ronin", ["heat", "ronin"]),
+    ("what is longer, heat or ronin?", ["heat", "ronin"]),
+    ("compare the budgets of avatar and titanic", ["avatar", "titanic"]),
+    ("avatar vs titanic box office", ["avatar", "titanic"]),
+    ("how do alien and aliens compare in length?", ["alien", "aliens"]),
+    ("how does heat compare to ronin", ["heat", "ronin"]),
 ])
 def test_comparison_titles(question, titles):
     assert comparison_titles(question) == titles
+
+
+@pytest.mark.parametrize("question, rank", [
+    ("is john wick longer than taken?", "longest"),
+    ("which one is shorter", "shortest"),
+    ("which came out first", "oldest"),
+    ("the oldest?", "oldest"),
+    ("which of those made the most money", "highest_revenue"),
+    ("which is better, grand budapest or moonrise kingdom", "best_rated"),
+    ("which of those is the best rated", "best_rated"),
+    ("which was more expensive, avatar or titanic", "highest_budget"),
+    ("budget and box office for toy story", None),
+    ("who directed alien", None),
+    ("compare the budgets of avatar and titanic", "highest_budget"),  # the fact compared
+    ("avatar vs titanic box office", "highest_revenue"),
+])
+def test_the_comparative_asked(question, rank):
+    assert understand(question).rank == rank
+
+
+@pytest.mark.parametrize("question, intent, fields", [
+    ("who directed alien and when did it come out", "director", ["directors", "release_date"]),
+    ("who directed alien and who stars in it", "director", ["directors", "cast"]),
+    ("who is in heat and how long is it", "cast", ["cast", "runtime"]),
+    ("budget and box office for toy story", "fact", ["budget", "revenue"]),
+    ("how long is it and what's it rated", "fact", ["runtime", "rating"]),
+    ("what was the box office and the budget of avatar", "fact", ["revenue", "budget"]),
+    ("the godfather how many hours", "fact", ["runtime"]),
+])
+def test_every_asked_fact_field_in_the_order_asked(question, intent, fields):
+    u = understand(question)
+    assert (u.intent, u.fact_fields) == (intent, fields)
+    assert u.to_dict()["fact_fields"] == fields
 
 
 # -- the understanding applied to retrieval, on the real sample index ---------------------------------
@@ -340,3 +390,11 @@ def test_moods_find_films_by_meaning_not_by_title(mood_store, question, expected
     found = Retriever(mood_store).search(question, method="lexical")
     assert [h.movie.title for h in found.hits][:1] == [expected]
     assert all(found.filters.accepts(h.movie) for h in found.hits)
+
+
+@pytest.mark.parametrize("question, alone", [
+    ("and the budget?", True), ("what's the rating", True), ("how long?", True), ("who directed", True),
+    ("how long is heat", False), ("what is the budget of avatar", False), ("what else", False), ("hi", False),
+])
+def test_a_question_of_fact_fields_alone_names_no_film(question, alone):
+    assert asks_fields_only(question) is alone

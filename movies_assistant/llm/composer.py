@@ -13,14 +13,15 @@ from typing import Iterator
 import pysbd
 
 from ..dialogue import reply
-from ..movies import Movie
-from ..vocabulary import LANGUAGE_WORDS
+from ..movies import Movie, rank_films
+from ..vocabulary import LANGUAGE_WORDS, RANKINGS
 from .base import AnswerRequest, Completion, Stream
 
 LANGUAGE_NAMES = {code: word.title() for word, code in reversed(list(LANGUAGE_WORDS.items()))}
 LANGUAGE_NAMES.update({"en": "English", "ja": "Japanese", "hi": "Hindi", "cn": "Cantonese"})
 LIST_SIZE = 5
 NEAREST_TITLES = 3  # offered when the film asked about is not in the catalogue
+RANKED_SHOWN = 5  # films a ranking names with their values (the rest of a long list goes unnamed)
 CHUNK_WORDS = 3  # words per streamed chunk
 GENERATED_OPINION = "Generated opinion, not a published review:"
 
@@ -174,6 +175,9 @@ FACT_SENTENCES = {
                              "The production companies of {label} are not recorded."),
     "keywords": ("keywords", "Keywords for {label}: {keywords}.", "{label} has no keywords recorded."),
     "status": ("id", "The status of {label} is {status}.", None),
+    "directors": ("directors", "{label} was directed by {directors}.",
+                  "The director of {label} is not recorded in the data."),
+    "cast": ("cast", "{label} stars {cast}.", "The cast of {label} is not recorded in the data."),
 }
 
 
@@ -184,34 +188,51 @@ def fact_values(m: Movie) -> dict:
         "genres": names(m.genres, 10), "language": LANGUAGE_NAMES.get(m.original_language, m.original_language
                                                                      or "unknown"),
         "companies": names(m.production_companies, 8), "keywords": ", ".join(m.keywords[:12]),
-        "status": m.status or "unknown",
+        "status": m.status or "unknown", "directors": names(m.directors), "cast": names(m.cast, 6),
     }
 
 
 def fact(request: AnswerRequest) -> str:
-    m, field = request.movies[0], request.understanding.fact_field
-    if field not in FACT_SENTENCES:
+    m, fields = request.movies[0], request.understanding.fact_fields
+    if not any(f in FACT_SENTENCES for f in fields):
         return general(request)
-    attribute, known, unknown = FACT_SENTENCES[field]
-    sentence = known if getattr(m, attribute) or unknown is None else unknown
-    return sentence.format(**fact_values(m))
+    return fact_sentences(m, fields)
+
+
+def fact_sentences(m: Movie, fields: list[str]) -> str:
+    """One sentence per asked field that has one ("budget and box office": both)."""
+    values = fact_values(m)
+    sentences = []
+    for name in fields:
+        if name not in FACT_SENTENCES:
+            continue
+        attribute, known, unknown = FACT_SENTENCES[name]
+        sentences.append((known if getattr(m, attribute) or unknown is None else unknown).format(**values))
+    return " ".join(sentences)
+
+
+def with_facts(text: str, request: AnswerRequest, covered: tuple[str, ...]) -> str:
+    """`text` (which states the `covered` fields), then the other facts the question asks ("who's in it
+    and how long is it")."""
+    asked = [f for f in request.understanding.fact_fields if f not in covered]
+    facts = fact_sentences(request.movies[0], asked)
+    return f"{text} {facts}" if facts else text
 
 
 def cast(request: AnswerRequest) -> str:
     m = request.movies[0]
     if not m.cast:
-        return f"The cast of {m.label()} is not recorded in the data."
+        return with_facts(f"The cast of {m.label()} is not recorded in the data.", request, ("cast",))
     text = f"{m.label()} stars {names(m.cast, 6)}."
     if m.directors:
         text += f" It was directed by {names(m.directors)}."
-    return text
+    return with_facts(text, request, ("cast", "directors") if m.directors else ("cast",))
 
 
 def director(request: AnswerRequest) -> str:
-    m = request.movies[0]
-    if not m.directors:
-        return f"The director of {m.label()} is not recorded in the data."
-    return f"{m.label()} was directed by {names(m.directors)}."
+    """The director first, then every other fact asked ("who directed alien and when did it come out")."""
+    fields = request.understanding.fact_fields
+    return fact_sentences(request.movies[0], ["directors"] + [f for f in fields if f != "directors"])
 
 
 def filmography(request: AnswerRequest) -> str:
@@ -242,6 +263,9 @@ def comparison(request: AnswerRequest) -> str:
             parts.append(f"TMDB popularity {m.popularity:,.1f}")
         lines.append("- " + "; ".join(parts))
     text = "Comparison:\n" + "\n".join(lines)
+    rank = request.understanding.rank
+    if len(films) >= 2 and rank in RANKINGS:  # a long list (an earlier answer's films) is not tabulated
+        return ranked(films, rank) + ("\n\n" + text if len(films) <= RANKED_SHOWN else "")
     if len(films) >= 2:
         best = max(films, key=lambda m: (m.vote_average, m.vote_count))
         popular = max(films, key=lambda m: m.vote_count)
@@ -253,6 +277,45 @@ def comparison(request: AnswerRequest) -> str:
         if len(with_popularity) >= 2:
             text += f" {max(with_popularity, key=lambda m: m.popularity).label()} is the most popular on TMDB now."
     return text
+
+
+def ranked(films: list[Movie], rank: str) -> str:
+    """The comparative answered directly: "John Wick (2014), 101 min, is longer than Taken (2008), 93 min"."""
+    spec = RANKINGS[rank]
+    field = spec["field"]
+    order, missing = rank_films(films, field, spec["highest"])
+    text = ""
+    if len(films) == len(order) == 2 and getattr(order[0], field) == getattr(order[1], field):
+        text = f"{order[0].label()} and {order[1].label()} are level: both {ranked_value(order[0], field)}."
+    elif len(order) == 2 and len(films) == 2:
+        text = (f"{order[0].label()}, {ranked_value(order[0], field)}, {spec['than']} {order[1].label()}, "
+                f"{ranked_value(order[1], field)}.")
+    elif len(order) == 1:
+        text = f"{order[0].label()}: {ranked_value(order[0], field)}."
+    elif order:
+        text = f"{order[0].label()} {spec['most']}: {ranked_value(order[0], field)}; then "
+        text += "; ".join(f"{m.label()}: {ranked_value(m, field)}" for m in order[1:RANKED_SHOWN]) + "."
+    if missing and len(films) <= RANKED_SHOWN:
+        text += f" {RANKED_UNKNOWN[field]} {names([m.label() for m in missing], len(missing))}."
+    return text.strip()
+
+
+def ranked_value(m: Movie, field: str) -> str:
+    """A film's value of a ranked field, as the answer states it."""
+    if field == "runtime":
+        return f"{m.runtime} min"
+    if field == "release_date":
+        return f"released {nice_date(m.release_date)}"
+    if field == "vote_average":
+        return f"{m.vote_average:.1f}/10 from {m.vote_count:,} votes"
+    if field == "vote_count":
+        return f"{m.vote_count:,} votes"
+    return money(getattr(m, field))
+
+
+RANKED_UNKNOWN = {"runtime": "The data has no runtime for", "release_date": "The data has no release date for",
+                  "vote_average": "There is no audience rating yet for", "vote_count": "There are no votes yet for",
+                  "revenue": "The data has no box-office revenue for", "budget": "The data has no budget for"}
 
 
 def recommendation(request: AnswerRequest) -> str:
