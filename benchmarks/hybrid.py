@@ -148,7 +148,7 @@ def ablations(app: tuple) -> dict[str, tuple]:
         "without the mentioned-title bonus": app[:6] + (0,) + app[7:],
         "without the title bonuses (quoted, mentioned)": app[:3] + (0,) + app[4:6] + (0,) + app[7:],
         "without clues (no clue list, no bonuses)": (app[0], 0, 0, 0) + app[4:6] + (0,) + app[7:],
-        "session 2's fusion (MiniLM, no clues, dense 0.5, prior 0.001, k 10)": (0.5, 0, 0, 0, 0.001, 10, 0, 0.0),
+        "the first fusion (MiniLM, no clues, dense 0.5, prior 0.001, k 10)": (0.5, 0, 0, 0, 0.001, 10, 0, 0.0),
     })
     return rows
 
